@@ -1,0 +1,77 @@
+// Reading safetensors checkpoints through mmap (tensors are used in place, in their stored
+// dtype) and writing small safetensors files (logits dumps, quantized checkpoints, tests).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/dtype.h"
+
+namespace bamba::io {
+
+// One tensor inside a mapped file. `data` stays valid while its file object lives.
+struct TensorInfo {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+  const std::byte* data = nullptr;  // start of the tensor's bytes in the mapping
+  size_t nbytes = 0;                // == product(shape) * dtype_size(dtype)
+  std::filesystem::path file;       // the file it lives in, for error messages
+
+  [[nodiscard]] int64_t numel() const;
+};
+
+// A single .safetensors file, mapped read-only. The header is validated completely on
+// open: JSON syntax, known dtypes, shape/offset agreement, offsets in range, no overlaps.
+class SafetensorsFile {
+ public:
+  [[nodiscard]] static std::unique_ptr<SafetensorsFile> open(const std::filesystem::path& path);
+  ~SafetensorsFile();
+
+  [[nodiscard]] const std::filesystem::path& path() const;
+  [[nodiscard]] const std::vector<TensorInfo>& tensors() const;  // header order
+  [[nodiscard]] const TensorInfo* find(std::string_view name) const;  // nullptr if absent
+  [[nodiscard]] const std::map<std::string, std::string>& metadata() const;  // "__metadata__"
+
+ private:
+  SafetensorsFile() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// All tensors of a checkpoint folder: `model.safetensors`, or the shards listed in
+// `model.safetensors.index.json` (weight_map). A tensor present in two files, or listed in
+// the index but missing from its shard, is an error naming both.
+class TensorStore {
+ public:
+  [[nodiscard]] static TensorStore open_dir(const std::filesystem::path& dir);
+  [[nodiscard]] static TensorStore from_files(std::vector<std::unique_ptr<SafetensorsFile>> files);
+
+  [[nodiscard]] const TensorInfo* find(std::string_view name) const;  // nullptr if absent
+  [[nodiscard]] std::vector<std::string> names() const;               // sorted
+  [[nodiscard]] size_t total_bytes() const;                           // sum of tensor bytes
+
+ private:
+  std::vector<std::unique_ptr<SafetensorsFile>> files_;
+  std::map<std::string, const TensorInfo*, std::less<>> by_name_;
+};
+
+// A tensor to write: `data` points at product(shape) * dtype_size(dtype) bytes.
+struct TensorToWrite {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+  std::span<const std::byte> data;
+};
+
+// Writes a safetensors file (tensors 8-byte aligned, header padded with spaces).
+void write_safetensors(const std::filesystem::path& path, const std::vector<TensorToWrite>& tensors,
+                       const std::map<std::string, std::string>& metadata = {});
+
+}  // namespace bamba::io
