@@ -20,7 +20,8 @@ struct TensorInfo {
   std::string name;
   DType dtype;
   std::vector<int64_t> shape;
-  const std::byte* data = nullptr;  // start of the tensor's bytes in the mapping
+  const std::byte* data = nullptr;  // start of the tensor's bytes in the mapping; files from
+                                    // other writers may leave it unaligned (kernels load unaligned)
   size_t nbytes = 0;                // == product(shape) * dtype_size(dtype)
   std::filesystem::path file;       // the file it lives in, for error messages
 
@@ -52,6 +53,9 @@ class TensorStore {
  public:
   [[nodiscard]] static TensorStore open_dir(const std::filesystem::path& dir);
   [[nodiscard]] static TensorStore from_files(std::vector<std::unique_ptr<SafetensorsFile>> files);
+  // Tensors held in memory (random weights for benchmarks): each `data` points into
+  // `storage`, which the store keeps alive. Duplicate names are an error.
+  [[nodiscard]] static TensorStore from_memory(std::vector<TensorInfo> tensors, std::shared_ptr<const void> storage);
 
   [[nodiscard]] const TensorInfo* find(std::string_view name) const;  // nullptr if absent
   [[nodiscard]] std::vector<std::string> names() const;               // sorted
@@ -59,6 +63,8 @@ class TensorStore {
 
  private:
   std::vector<std::unique_ptr<SafetensorsFile>> files_;
+  std::vector<TensorInfo> memory_tensors_;  // from_memory only; by_name_ points into it
+  std::shared_ptr<const void> memory_;
   std::map<std::string, const TensorInfo*, std::less<>> by_name_;
 };
 
