@@ -1,0 +1,49 @@
+// Model: a loaded model of any registered family (model/registry.h maps config.json's
+// model_type to a loader: "bamba" now; Granite-4.0-H, Nemotron-H, pure Mamba2 as siblings).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+
+#include "base/thread_pool.h"
+#include "kernels/ops.h"
+#include "model/batch.h"
+#include "model/config.h"
+#include "state/state_cache.h"
+
+namespace bamba {
+
+struct LoadOptions {
+  // Passed to every matmul: F32 is the exact reference path, BF16 may round activations.
+  kernels::MathMode math = kernels::MathMode::BF16;
+};
+
+class Model {
+ public:
+  virtual ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  // Reads `dir`/config.json, picks the family by model_type, opens and validates the weights.
+  // Errors name the folder or file, the key or tensor, expected vs found.
+  [[nodiscard]] static std::unique_ptr<Model> load(const std::filesystem::path& dir, const LoadOptions& options);
+
+  [[nodiscard]] const ModelConfig& config() const { return config_; }
+  // Bytes of weights in use: mapped matrices in their stored dtype plus f32 copies of vectors.
+  [[nodiscard]] int64_t weight_bytes() const { return weight_bytes_; }
+
+  // Runs every sequence of the batch (some may be prompt chunks, some single decode tokens),
+  // advancing their states; writes logits for batch.logit_rows: [logit_rows.size(), vocab_size].
+  // A bad batch (token out of range, unknown slot, spans not consecutive, context or KV pool
+  // exhausted) is an Error thrown before any state changes.
+  virtual void forward(const Batch& batch, StateCache& cache, float* logits, ThreadPool& pool) = 0;
+
+ protected:
+  Model(ModelConfig config, int64_t weight_bytes) : config_(std::move(config)), weight_bytes_(weight_bytes) {}
+
+  ModelConfig config_;
+  int64_t weight_bytes_ = 0;
+};
+
+}  // namespace bamba
