@@ -60,6 +60,9 @@ class TensorStore {
   [[nodiscard]] const TensorInfo* find(std::string_view name) const;  // nullptr if absent
   [[nodiscard]] std::vector<std::string> names() const;               // sorted
   [[nodiscard]] size_t total_bytes() const;                           // sum of tensor bytes
+  // Drops the resident pages of a mapped tensor that has been converted and will not be read
+  // again soon (reading it later faults it back in from the file); in-memory stores keep theirs.
+  void release_pages(const TensorInfo& tensor) const;
 
  private:
   std::vector<std::unique_ptr<SafetensorsFile>> files_;
@@ -79,5 +82,38 @@ struct TensorToWrite {
 // Writes a safetensors file (tensors 8-byte aligned, header padded with spaces).
 void write_safetensors(const std::filesystem::path& path, const std::vector<TensorToWrite>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
+
+// Name, dtype and shape of a tensor whose bytes come later.
+struct TensorHeader {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+};
+
+// Writes a safetensors file one tensor at a time, so that a checkpoint larger than memory can
+// be produced: the header is written first, then each tensor's bytes in write_order() (widest
+// dtype first, which keeps every tensor aligned to its element size). Nothing appears at
+// `path` until finish(); destroying an unfinished writer removes its temporary file.
+class SafetensorsStreamWriter {
+ public:
+  SafetensorsStreamWriter(const std::filesystem::path& path, std::vector<TensorHeader> tensors,
+                          const std::map<std::string, std::string>& metadata = {});
+  ~SafetensorsStreamWriter();
+  SafetensorsStreamWriter(const SafetensorsStreamWriter&) = delete;
+  SafetensorsStreamWriter& operator=(const SafetensorsStreamWriter&) = delete;
+
+  // Indices into the tensor list, in the order write() must receive them.
+  [[nodiscard]] const std::vector<size_t>& write_order() const;
+  // Appends the bytes of tensor `index`, which must be the next one of write_order() and
+  // hold exactly product(shape) * dtype_size(dtype) bytes. May be called in several pieces
+  // (`bytes` then covers the next part of the tensor); the tensor ends when full.
+  void write(size_t index, std::span<const std::byte> bytes);
+  // Checks that every tensor was written completely, then moves the file into place.
+  void finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace bamba::io

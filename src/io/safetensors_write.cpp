@@ -1,5 +1,6 @@
-// write_safetensors: the header, then the tensor bytes, written to a temporary file that is
-// renamed over the target only once complete (a crash never leaves a half-written file).
+// write_safetensors and SafetensorsStreamWriter: the header, then the tensor bytes, written to
+// a temporary file that is renamed over the target only once complete (a crash never leaves a
+// half-written file).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,7 +24,7 @@ namespace bamba::io {
 namespace {
 
 // Checks one tensor description; returns its byte count.
-size_t checked_nbytes(const std::filesystem::path& path, const TensorToWrite& t) {
+size_t checked_nbytes(const std::filesystem::path& path, const TensorHeader& t) {
   uint64_t numel = 1;
   for (int64_t d : t.shape) {
     if (d < 0) fail(path.string(), ": tensor '", t.name, "': negative dimension ", d, " in its shape");
@@ -32,9 +33,8 @@ size_t checked_nbytes(const std::filesystem::path& path, const TensorToWrite& t)
     }
   }
   uint64_t nbytes = 0;
-  if (__builtin_mul_overflow(numel, dtype_size(t.dtype), &nbytes) || nbytes != t.data.size()) {
-    fail(path.string(), ": tensor '", t.name, "': shape and ", dtype_name(t.dtype), " need ", numel, " x ",
-         dtype_size(t.dtype), " bytes, but ", t.data.size(), " bytes were given");
+  if (__builtin_mul_overflow(numel, dtype_size(t.dtype), &nbytes) || nbytes > uint64_t(SIZE_MAX)) {
+    fail(path.string(), ": tensor '", t.name, "': byte count overflows");
   }
   return static_cast<size_t>(nbytes);
 }
@@ -82,12 +82,24 @@ class TempFile {
 
 }  // namespace
 
-void write_safetensors(const std::filesystem::path& path, const std::vector<TensorToWrite>& tensors,
-                       const std::map<std::string, std::string>& metadata) {
+struct SafetensorsStreamWriter::Impl {
+  std::filesystem::path path;
+  std::vector<TensorHeader> tensors;
+  std::vector<size_t> nbytes;
+  std::vector<size_t> order;
+  size_t next = 0;     // position in `order` of the tensor being written
+  size_t written = 0;  // bytes of it written so far
+  TempFile out;
+
+  Impl(const std::filesystem::path& p, std::vector<TensorHeader> t) : path(p), tensors(std::move(t)), out(p) {}
+};
+
+SafetensorsStreamWriter::SafetensorsStreamWriter(const std::filesystem::path& path, std::vector<TensorHeader> tensors,
+                                                 const std::map<std::string, std::string>& metadata) {
   std::set<std::string_view> names;
   std::vector<size_t> nbytes(tensors.size());
   for (size_t i = 0; i < tensors.size(); ++i) {
-    const TensorToWrite& t = tensors[i];
+    const TensorHeader& t = tensors[i];
     if (t.name == "__metadata__") fail(path.string(), ": \"__metadata__\" is reserved and cannot name a tensor");
     if (!names.insert(t.name).second) fail(path.string(), ": tensor '", t.name, "' is given twice");
     nbytes[i] = checked_nbytes(path, t);
@@ -110,7 +122,7 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Tens
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   for (size_t i = 0; i < tensors.size(); ++i) {
-    const TensorToWrite& t = tensors[i];
+    const TensorHeader& t = tensors[i];
     header[t.name] = {{"dtype", dtype_name(t.dtype)}, {"shape", t.shape}, {"data_offsets", {begin[i], begin[i] + nbytes[i]}}};
   }
   std::string header_text;
@@ -124,11 +136,63 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Tens
   std::array<std::byte, 8> length_field{};
   for (size_t i = 0; i < 8; ++i) length_field[i] = std::byte((uint64_t(header_text.size()) >> (8 * i)) & 0xff);
 
-  TempFile out(path);
-  out.write(length_field);
-  out.write(std::as_bytes(std::span(header_text)));
-  for (size_t i : data_order) out.write(tensors[i].data);
-  out.commit(path);
+  impl_ = std::make_unique<Impl>(path, std::move(tensors));
+  impl_->nbytes = std::move(nbytes);
+  impl_->order = std::move(data_order);
+  impl_->out.write(length_field);
+  impl_->out.write(std::as_bytes(std::span(header_text)));
+}
+
+SafetensorsStreamWriter::~SafetensorsStreamWriter() = default;
+
+const std::vector<size_t>& SafetensorsStreamWriter::write_order() const { return impl_->order; }
+
+void SafetensorsStreamWriter::write(size_t index, std::span<const std::byte> bytes) {
+  Impl& w = *impl_;
+  // Zero-byte tensors are complete before any write.
+  if (index < w.tensors.size() && w.nbytes[index] == 0 && bytes.empty()) return;
+  while (w.next < w.order.size() && w.nbytes[w.order[w.next]] == 0) ++w.next;
+  if (w.next == w.order.size() || w.order[w.next] != index) {
+    fail(w.path.string(), ": tensor '", index < w.tensors.size() ? w.tensors[index].name : std::string("?"),
+         "' written out of order", w.next < w.order.size() ? str_cat(" (expected '", w.tensors[w.order[w.next]].name, "')") : "");
+  }
+  if (w.written + bytes.size() > w.nbytes[index]) {
+    fail(w.path.string(), ": tensor '", w.tensors[index].name, "' needs ", w.nbytes[index], " bytes, but ",
+         w.written + bytes.size(), " were given");
+  }
+  w.out.write(bytes);
+  w.written += bytes.size();
+  if (w.written == w.nbytes[index]) {
+    ++w.next;
+    w.written = 0;
+  }
+}
+
+void SafetensorsStreamWriter::finish() {
+  Impl& w = *impl_;
+  while (w.next < w.order.size() && w.nbytes[w.order[w.next]] == 0) ++w.next;
+  if (w.next != w.order.size()) {
+    fail(w.path.string(), ": tensor '", w.tensors[w.order[w.next]].name, "' was not written completely");
+  }
+  w.out.commit(w.path);
+}
+
+void write_safetensors(const std::filesystem::path& path, const std::vector<TensorToWrite>& tensors,
+                       const std::map<std::string, std::string>& metadata) {
+  std::vector<TensorHeader> headers;
+  headers.reserve(tensors.size());
+  for (const TensorToWrite& t : tensors) headers.push_back({t.name, t.dtype, t.shape});
+  SafetensorsStreamWriter out(path, std::move(headers), metadata);  // validates names and shapes
+  for (const TensorToWrite& t : tensors) {
+    size_t numel = 1;
+    for (int64_t d : t.shape) numel *= size_t(d);
+    if (numel * dtype_size(t.dtype) != t.data.size()) {
+      fail(path.string(), ": tensor '", t.name, "': shape and ", dtype_name(t.dtype), " need ", numel, " x ",
+           dtype_size(t.dtype), " bytes, but ", t.data.size(), " bytes were given");
+    }
+  }
+  for (size_t i : out.write_order()) out.write(i, tensors[i].data);
+  out.finish();
 }
 
 }  // namespace bamba::io

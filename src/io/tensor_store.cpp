@@ -1,4 +1,6 @@
 // TensorStore: one name → tensor view over a single-file or sharded checkpoint folder.
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "base/error.h"
 #include "io/json_file.h"
@@ -138,6 +140,15 @@ size_t TensorStore::total_bytes() const {
   size_t total = 0;
   for (const auto& entry : by_name_) total += entry.second->nbytes;
   return total;
+}
+
+void TensorStore::release_pages(const TensorInfo& tensor) const {
+  if (files_.empty()) return;  // in memory: MADV_DONTNEED would zero the data
+  const auto page = uintptr_t(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (uintptr_t(tensor.data) + page - 1) / page * page;
+  const uintptr_t end = (uintptr_t(tensor.data) + tensor.nbytes) / page * page;
+  // Only whole pages inside the tensor; a failure merely leaves the pages resident.
+  if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
 }  // namespace bamba::io

@@ -1,15 +1,18 @@
 // Which instruction-set variant of the kernels runs: chosen once from the CPU's features
 // (the best one compiled in and supported), overridden by the environment variable
-// BAMBA_ISA=scalar|avx2|avx512, and switchable by tests that compare every variant.
+// BAMBA_ISA=scalar|avx2|avx512|avx512bf16|amx, and switchable by tests that compare every variant.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string_view>
 #include <vector>
 
 namespace bamba::kernels {
 
-enum class Isa : uint8_t { Scalar, Avx2, Avx512 };
+// Each level adds to the one before: avx512bf16 = AVX-512 + BF16 dot products (the prompt
+// GEMM), amx = that + AMX-BF16 tiles.
+enum class Isa : uint8_t { Scalar, Avx2, Avx512, Avx512Bf16, Amx };
 
 [[nodiscard]] std::string_view isa_name(Isa isa);
 [[nodiscard]] std::optional<Isa> parse_isa(std::string_view name);

@@ -11,13 +11,22 @@
 
 namespace bamba::kernels {
 
-// A weight matrix in its stored dtype (F32, F16 or BF16), row-major [rows, cols]:
-// the Hugging Face Linear layout [out_features, in_features].
+// How a Matrix's values are stored. None: plain dtype elements. Int8: dtype I8, one signed
+// byte q per weight. Int4: dtype U8, two weights per byte, each (q + 8) in a nibble, element 2i
+// in the low nibble of byte i (compressed-tensors "pack-quantized" order).
+// Quantized weights are w[j, k] = scales[j * (cols / group_size) + k / group_size] * q[j, k].
+enum class Quant : uint8_t { None, Int8, Int4 };
+
+// A weight matrix in its stored dtype (F32, F16 or BF16) or quantized, row-major
+// [rows, cols]: the Hugging Face Linear layout [out_features, in_features].
 struct Matrix {
   const void* data = nullptr;
   DType dtype = DType::F32;
   int64_t rows = 0;  // out features
   int64_t cols = 0;  // in features
+  Quant quant = Quant::None;
+  const float* scales = nullptr;  // [rows, cols / group_size] when quantized
+  int64_t group_size = 0;         // weights of a row sharing one scale (cols: per channel)
 };
 
 // How matmul may treat its f32 activations. F32: exactly (weights widened exactly, f32
@@ -27,6 +36,8 @@ enum class MathMode : uint8_t { F32, BF16 };
 
 // y[i, j] = sum_k x[i, k] * w[j, k]     x: [m, w.cols] (row stride x_stride),
 //                                       y: [m, w.rows] (row stride y_stride)
+// Quantized weights: in F32 mode w is dequantized exactly; in BF16 mode each row of x may be
+// quantized to int8 (symmetric, scale max|x|/127) for integer dot-product hardware.
 void matmul(const float* x, int64_t m, int64_t x_stride, const Matrix& w, float* y, int64_t y_stride,
             MathMode mode, ThreadPool& pool);
 

@@ -186,6 +186,7 @@ ModelConfig parse_model_config(const nlohmann::json& j, const std::string& sourc
   c.pad_token_id = f.has("pad_token_id") ? f.optional_token_id("pad_token_id") : 0;
   c.eos_token_ids = f.has("eos_token_id") ? f.token_id_list("eos_token_id") : std::vector<int32_t>{2};
   c.max_position_embeddings = read_size(f, "max_position_embeddings", 262144, std::numeric_limits<int32_t>::max());
+  c.quant = parse_quant_config(j, source_name);
 
   __int128 n_params = 0;
   for (const TensorSpec& spec : bamba_tensor_list(c)) n_params += spec.numel();

@@ -11,6 +11,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "base/dtype.h"
+#include "model/quant_config.h"
 
 namespace bamba {
 
@@ -45,6 +46,7 @@ struct ModelConfig {
   std::optional<int32_t> bos_token_id, pad_token_id;
   std::vector<int32_t> eos_token_ids;
   int64_t max_position_embeddings = 0;
+  QuantConfig quant;  // quantization_config: how the Linear weights are stored
 
   [[nodiscard]] int64_t n_attention_layers() const;
   [[nodiscard]] int64_t n_mamba_layers() const;

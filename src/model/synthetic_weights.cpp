@@ -12,6 +12,7 @@
 #include "io/safetensors.h"
 #include "model/bamba.h"
 #include "model/json_fields.h"
+#include "model/quantize.h"
 #include "model/registry.h"
 #include "model/tensor_list.h"
 
@@ -67,6 +68,40 @@ struct Buffers {
   std::vector<std::unique_ptr<std::byte[]>> blocks;
 };
 
+// The stored parts of a quantized weight (tensor_list.h stored_tensors), made from the
+// float tensor `src` in blocks of `buffers`.
+void add_quantized(const TensorSpec& spec, const io::TensorInfo& src, const QuantConfig& quant, Buffers& buffers,
+                   std::vector<io::TensorInfo>& tensors, ThreadPool& pool) {
+  const int64_t rows = spec.shape[0], cols = spec.shape[1];
+  const size_t value_bytes = size_t(rows * quantized_row_bytes(quant, cols));
+  const size_t scale_bytes = size_t(rows * quant.groups_per_row(cols)) * sizeof(float);
+  buffers.blocks.push_back(std::make_unique_for_overwrite<std::byte[]>(value_bytes));
+  std::byte* values = buffers.blocks.back().get();
+  buffers.blocks.push_back(std::make_unique_for_overwrite<std::byte[]>(scale_bytes));
+  std::byte* scales = buffers.blocks.back().get();
+  quantize_rows(src, 0, rows, quant, values, reinterpret_cast<float*>(scales), pool);
+  for (const TensorSpec& part : stored_tensors(spec, quant)) {
+    switch (part.part) {
+      case TensorPart::QuantValues:
+        tensors.push_back({part.name, quant.format == WeightFormat::Int4 ? DType::I32 : DType::I8, part.shape, values,
+                           value_bytes, src.file});
+        break;
+      case TensorPart::QuantScale:
+        tensors.push_back({part.name, DType::F32, part.shape, scales, scale_bytes, src.file});
+        break;
+      case TensorPart::PackedShape: {
+        buffers.blocks.push_back(std::make_unique_for_overwrite<std::byte[]>(2 * sizeof(int64_t)));
+        auto* shape = reinterpret_cast<int64_t*>(buffers.blocks.back().get());
+        shape[0] = rows;
+        shape[1] = cols;
+        tensors.push_back({part.name, DType::I64, part.shape, buffers.blocks.back().get(), 2 * sizeof(int64_t), src.file});
+        break;
+      }
+      case TensorPart::Whole: break;
+    }
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<Model> make_synthetic_model(const nlohmann::json& config_json, const std::string& source,
@@ -81,6 +116,7 @@ std::unique_ptr<Model> make_synthetic_model(const nlohmann::json& config_json, c
   (void)find_model_family(*model_type, source);  // an unknown family is an error naming the known ones
   if (*model_type != "bamba") fail(source, ": synthetic weights exist only for model_type \"bamba\"");
   ModelConfig config = parse_model_config(config_json, source);
+  if (config.quant.format == WeightFormat::Fp8) fail(source, ": synthetic weights can be quantized to int8 or int4, not fp8");
 
   auto buffers = std::make_shared<Buffers>();
   std::vector<io::TensorInfo> tensors;
@@ -90,8 +126,8 @@ std::unique_ptr<Model> make_synthetic_model(const nlohmann::json& config_json, c
     const DType dtype = spec.keep == TensorKeep::Mapped ? weight_dtype : DType::F32;
     const int64_t numel = spec.numel();
     const size_t nbytes = size_t(numel) * dtype_size(dtype);
-    buffers->blocks.push_back(std::make_unique_for_overwrite<std::byte[]>(nbytes));
-    std::byte* data = buffers->blocks.back().get();
+    std::unique_ptr<std::byte[]> block = std::make_unique_for_overwrite<std::byte[]>(nbytes);
+    std::byte* data = block.get();
 
     // Blocks of 64 Ki elements, each from its own seed: the same weights for any thread count.
     const Filler filler = filler_for(spec);
@@ -109,7 +145,13 @@ std::unique_ptr<Model> make_synthetic_model(const nlohmann::json& config_json, c
         }
       }
     });
-    tensors.push_back({spec.name, dtype, spec.shape, data, nbytes, source});
+    if (is_quantized(spec, config.quant)) {
+      // Only the quantized parts are kept; the float original is freed with `block`.
+      add_quantized(spec, {spec.name, dtype, spec.shape, data, nbytes, source}, config.quant, *buffers, tensors, pool);
+    } else {
+      tensors.push_back({spec.name, dtype, spec.shape, data, nbytes, source});
+      buffers->blocks.push_back(std::move(block));
+    }
   }
   io::TensorStore store = io::TensorStore::from_memory(std::move(tensors), std::move(buffers));
   BambaWeights weights = load_bamba_weights(config, std::move(store), source);

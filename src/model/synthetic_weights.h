@@ -16,7 +16,9 @@ namespace bamba {
 
 // A model of the family named by config_json's model_type whose matrices are random
 // `weight_dtype` (F32 or BF16) values scaled like an initialised network (activations stay
-// near unit size), with small vectors in f32. `source` names the config in errors.
+// near unit size), with small vectors in f32. With a quantization_config in config_json
+// (int8 / int4, model/quantize.h make_quant_config) the covered weights are drawn in
+// `weight_dtype` and kept only quantized. `source` names the config in errors.
 [[nodiscard]] std::unique_ptr<Model> make_synthetic_model(const nlohmann::json& config_json, const std::string& source,
                                                           DType weight_dtype, const LoadOptions& options,
                                                           ThreadPool& pool, uint64_t seed = 1);

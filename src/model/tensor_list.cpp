@@ -2,6 +2,7 @@
 #include "model/tensor_list.h"
 
 #include "base/error.h"
+#include "model/quant_config.h"
 
 namespace bamba {
 
@@ -121,6 +122,75 @@ std::vector<TensorSpec> bamba_tensor_list(const ModelConfig& config) {
     }
   }
   return list;
+}
+
+const char* quant_module_kind(TensorRole role) {
+  switch (role) {
+    case TensorRole::Embedding: return "Embedding";
+    case TensorRole::LmHead:
+    case TensorRole::MlpGate:
+    case TensorRole::MlpUp:
+    case TensorRole::MlpDown:
+    case TensorRole::AttnQ:
+    case TensorRole::AttnK:
+    case TensorRole::AttnV:
+    case TensorRole::AttnO:
+    case TensorRole::MambaInProj:
+    case TensorRole::MambaOutProj: return "Linear";
+    default: return nullptr;
+  }
+}
+
+std::string module_name(const TensorSpec& spec) {
+  const std::string suffix = ".weight";
+  return spec.name.ends_with(suffix) ? spec.name.substr(0, spec.name.size() - suffix.size()) : spec.name;
+}
+
+bool is_quantized(const TensorSpec& spec, const QuantConfig& quant) {
+  const char* kind = quant_module_kind(spec.role);
+  return kind != nullptr && quant.covers(module_name(spec), kind);
+}
+
+std::vector<TensorSpec> stored_tensors(const TensorSpec& spec, const QuantConfig& quant) {
+  if (!is_quantized(spec, quant)) return {spec};
+  const std::string module = module_name(spec);
+  const int64_t rows = spec.shape[0], cols = spec.shape[1];
+  if (quant.strategy == ScaleStrategy::Group && cols % quant.group_size != 0) {
+    fail(spec.name, " ", shape_string(spec.shape), ": ", cols, " input columns do not split into groups of ",
+         quant.group_size, " (quantization_config group_size)");
+  }
+  const bool packed = quant.format == WeightFormat::Int4;
+  if (packed && cols % 8 != 0) {
+    fail(spec.name, " ", shape_string(spec.shape), ": ", cols, " input columns do not pack into int32 words of 8");
+  }
+  TensorSpec values = spec;
+  values.part = TensorPart::QuantValues;
+  if (packed) {
+    values.name = module + ".weight_packed";
+    values.shape = {rows, cols / 8};
+  }
+  TensorSpec scale = spec;
+  scale.name = module + ".weight_scale";
+  scale.part = TensorPart::QuantScale;
+  scale.shape = quant.strategy == ScaleStrategy::Tensor ? std::vector<int64_t>{1}
+                                                        : std::vector<int64_t>{rows, quant.groups_per_row(cols)};
+  std::vector<TensorSpec> out = {values, scale};
+  if (packed) {
+    TensorSpec shape = spec;
+    shape.name = module + ".weight_shape";
+    shape.part = TensorPart::PackedShape;
+    shape.shape = {2};
+    out.push_back(shape);
+  }
+  return out;
+}
+
+std::vector<TensorSpec> bamba_stored_tensor_list(const ModelConfig& config) {
+  std::vector<TensorSpec> out;
+  for (const TensorSpec& spec : bamba_tensor_list(config)) {
+    for (TensorSpec& part : stored_tensors(spec, config.quant)) out.push_back(std::move(part));
+  }
+  return out;
 }
 
 std::string shape_string(const std::vector<int64_t>& shape) {

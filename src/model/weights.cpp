@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/error.h"
+#include "base/fp8.h"
 #include "model/tensor_list.h"
 
 namespace bamba {
@@ -50,6 +51,143 @@ std::vector<float> widen(const io::TensorInfo& t) {
   const int32_t row0 = 0;
   kernels::embedding_rows({t.data, t.dtype, 1, t.numel()}, &row0, 1, out.data());
   return out;
+}
+
+// The stored dtype a part of a quantized weight must have.
+bool part_dtype_ok(TensorPart part, DType t, WeightFormat format) {
+  switch (part) {
+    case TensorPart::Whole:
+    case TensorPart::QuantScale: return is_float_dtype(t);
+    case TensorPart::PackedShape: return t == DType::I32 || t == DType::I64;
+    case TensorPart::QuantValues:
+      return t == (format == WeightFormat::Int8 ? DType::I8 : format == WeightFormat::Fp8 ? DType::F8_E4M3 : DType::I32);
+  }
+  return false;
+}
+
+std::string expected_dtype(TensorPart part, WeightFormat format) {
+  switch (part) {
+    case TensorPart::Whole:
+    case TensorPart::QuantScale: return "F32, F16 or BF16";
+    case TensorPart::PackedShape: return "I32 or I64";
+    case TensorPart::QuantValues:
+      return format == WeightFormat::Int8 ? "I8" : format == WeightFormat::Fp8 ? "F8_E4M3" : "I32";
+  }
+  return "";
+}
+
+// Finds one stored tensor and checks its shape and dtype against the list.
+const io::TensorInfo& checked_tensor(const io::TensorStore& store, const TensorSpec& part, const QuantConfig& quant,
+                                     const std::filesystem::path& dir) {
+  const io::TensorInfo* t = store.find(part.name);
+  const bool quant_part = part.part != TensorPart::Whole;
+  if (!t) {
+    fail(dir.string(), ": tensor '", part.name, "' ", shape_string(part.shape), " is missing from the checkpoint (",
+         quant_part ? str_cat("quantization_config: ", quant.describe()) : str_cat("expected from config keys: ", part.implied_by),
+         ")");
+  }
+  // A per-tensor scale may be stored as [1], [] or any other one-element shape.
+  const bool one_element_scale = part.part == TensorPart::QuantScale && quant.strategy == ScaleStrategy::Tensor;
+  if (one_element_scale ? t->numel() != 1 : t->shape != part.shape) {
+    fail(t->file.string(), ": tensor '", part.name, "': expected shape ", shape_string(part.shape),
+         one_element_scale ? " (one element, strategy \"tensor\")" : "",
+         quant_part ? str_cat(" (quantization_config: ", quant.describe(), ", weight ", shape_string(part.shape), ")")
+                    : str_cat(" (from config keys: ", part.implied_by, ")"),
+         ", found ", shape_string(t->shape));
+  }
+  if (!part_dtype_ok(part.part, t->dtype, quant.format)) {
+    fail(t->file.string(), ": tensor '", part.name, "': expected dtype ", expected_dtype(part.part, quant.format),
+         quant_part ? str_cat(" (quantization_config: ", quant.describe(), ")") : "", ", found ", dtype_name(t->dtype),
+         !quant_part && !is_float_dtype(t->dtype) && !quant.quantized() ? " (config.json has no quantization_config)" : "");
+  }
+  return *t;
+}
+
+// Scales as f32 [rows, groups_per_row]: in place when stored so, else a widened copy (a
+// per-tensor scale repeated for every row).
+const float* bind_scales(BambaWeights& w, const io::TensorInfo& t, int64_t rows, const QuantConfig& quant) {
+  const bool in_place = t.dtype == DType::F32 && quant.strategy != ScaleStrategy::Tensor &&
+                        reinterpret_cast<uintptr_t>(t.data) % alignof(float) == 0;
+  if (in_place) {
+    w.bytes += int64_t(t.nbytes);
+    return reinterpret_cast<const float*>(t.data);
+  }
+  std::vector<float> scales = widen(t);
+  if (quant.strategy == ScaleStrategy::Tensor) scales.assign(size_t(rows), scales[0]);
+  for (float s : scales) {
+    if (!std::isfinite(s)) fail(t.file.string(), ": tensor '", t.name, "' holds a non-finite scale ", s);
+  }
+  w.bytes += int64_t(scales.size() * sizeof(float));
+  w.converted_scales.push_back(std::move(scales));
+  return w.converted_scales.back().data();
+}
+
+// fp8 e4m3 values times their scales (`scale_stride` apart per row: 1 per channel, 0 per
+// tensor), requantized to int8 per output row (scale max|w|/127).
+kernels::Matrix convert_fp8(BambaWeights& w, const io::TensorInfo& t, const io::TensorInfo& scale_tensor) {
+  const int64_t rows = t.shape[0], cols = t.shape[1];
+  const std::vector<float> fp8_scales = widen(scale_tensor);
+  for (float s : fp8_scales) {
+    if (!std::isfinite(s)) fail(scale_tensor.file.string(), ": tensor '", scale_tensor.name, "' holds a non-finite scale ", s);
+  }
+  const int64_t scale_stride = fp8_scales.size() == 1 ? 0 : 1;
+  float decode[256];
+  for (int b = 0; b < 256; ++b) decode[b] = f8e4m3_to_f32(f8e4m3_t(b));
+  const auto* in = reinterpret_cast<const uint8_t*>(t.data);
+  std::vector<int8_t> values(static_cast<size_t>(rows * cols));
+  std::vector<float> scales(static_cast<size_t>(rows));
+  std::vector<float> row(static_cast<size_t>(cols));
+  for (int64_t r = 0; r < rows; ++r) {
+    float amax = 0;
+    for (int64_t c = 0; c < cols; ++c) {
+      const uint8_t b = in[r * cols + c];
+      if ((b & 0x7f) == 0x7f) fail(t.file.string(), ": tensor '", t.name, "' holds an fp8 NaN at [", r, ", ", c, "]");
+      row[size_t(c)] = decode[b] * fp8_scales[size_t(r * scale_stride)];
+      amax = std::max(amax, std::fabs(row[size_t(c)]));
+    }
+    const float inv = amax > 0 ? 127.0f / amax : 0.0f;
+    for (int64_t c = 0; c < cols; ++c) values[size_t(r * cols + c)] = int8_t(std::nearbyint(row[size_t(c)] * inv));
+    scales[size_t(r)] = amax / 127.0f;
+  }
+  w.store.release_pages(t);
+  w.bytes += int64_t(values.size() + scales.size() * sizeof(float));
+  w.converted_values.push_back(std::move(values));
+  w.converted_scales.push_back(std::move(scales));
+  return {w.converted_values.back().data(), DType::I8, rows, cols, kernels::Quant::Int8,
+          w.converted_scales.back().data(), cols};
+}
+
+// The matrix of a quantized weight from its stored parts (values, scale[, shape]).
+kernels::Matrix bind_quantized(BambaWeights& w, const TensorSpec& spec, const std::vector<const io::TensorInfo*>& parts,
+                               const QuantConfig& quant) {
+  const int64_t rows = spec.shape[0], cols = spec.shape[1];
+  const io::TensorInfo& values = *parts[0];
+  const io::TensorInfo& scale = *parts[1];
+  if (quant.format == WeightFormat::Fp8) return convert_fp8(w, values, scale);
+  const float* scales = bind_scales(w, scale, rows, quant);
+  const int64_t group = quant.strategy == ScaleStrategy::Group ? quant.group_size : cols;
+  switch (quant.format) {
+    case WeightFormat::Int8:
+      w.bytes += int64_t(values.nbytes);
+      return {values.data, DType::I8, rows, cols, kernels::Quant::Int8, scales, group};
+    case WeightFormat::Int4: {
+      const io::TensorInfo& shape = *parts[2];
+      const auto dim = [&](int i) {
+        return shape.dtype == DType::I64 ? reinterpret_cast<const int64_t*>(shape.data)[i]
+                                         : int64_t(reinterpret_cast<const int32_t*>(shape.data)[i]);
+      };
+      if (dim(0) != rows || dim(1) != cols) {
+        fail(shape.file.string(), ": tensor '", shape.name, "' says [", dim(0), ", ", dim(1), "], expected ",
+             shape_string(spec.shape));
+      }
+      if (group % 2 != 0) fail(values.file.string(), ": tensor '", values.name, "': int4 groups must be even, found ", group);
+      w.bytes += int64_t(values.nbytes);
+      return {values.data, DType::U8, rows, cols, kernels::Quant::Int4, scales, group};
+    }
+    case WeightFormat::Fp8:
+    case WeightFormat::Float: break;
+  }
+  fail("internal: '", spec.name, "' is not quantized");
 }
 
 // The field a tensor of the list is bound to.
@@ -102,29 +240,27 @@ BambaWeights load_bamba_weights(const ModelConfig& config, io::TensorStore store
   w.layers.resize(size_t(config.n_layers));
   for (int64_t i = 0; i < config.n_layers; ++i) w.layers[size_t(i)].kind = config.layer_kinds[size_t(i)];
 
-  const std::vector<TensorSpec> list = bamba_tensor_list(config);
   std::set<std::string, std::less<>> expected;
-  for (const TensorSpec& spec : list) {
-    expected.insert(spec.name);
-    const io::TensorInfo* t = w.store.find(spec.name);
-    if (!t) {
-      fail(dir.string(), ": tensor '", spec.name, "' ", shape_string(spec.shape),
-           " is missing from the checkpoint (expected from config keys: ", spec.implied_by, ")");
+  for (const TensorSpec& spec : bamba_tensor_list(config)) {
+    std::vector<TensorSpec> parts;
+    try {
+      parts = stored_tensors(spec, config.quant);
+    } catch (const Error& e) {
+      fail(dir.string(), ": ", e.what());
     }
-    if (t->shape != spec.shape) {
-      fail(t->file.string(), ": tensor '", spec.name, "': expected shape ", shape_string(spec.shape),
-           " (from config keys: ", spec.implied_by, "), found ", shape_string(t->shape));
-    }
-    if (!is_float_dtype(t->dtype)) {
-      fail(t->file.string(), ": tensor '", spec.name, "': expected dtype F32, F16 or BF16, found ",
-           dtype_name(t->dtype));
+    std::vector<const io::TensorInfo*> found;
+    for (const TensorSpec& part : parts) {
+      expected.insert(part.name);
+      found.push_back(&checked_tensor(w.store, part, config.quant, dir));
     }
     const Binding b = bind(w, spec);
-    if (spec.keep == TensorKeep::Mapped) {
-      *b.matrix = as_matrix(*t);
-      w.bytes += int64_t(t->nbytes);
+    if (parts.size() > 1) {
+      *b.matrix = bind_quantized(w, spec, found, config.quant);
+    } else if (spec.keep == TensorKeep::Mapped) {
+      *b.matrix = as_matrix(*found[0]);
+      w.bytes += int64_t(found[0]->nbytes);
     } else {
-      *b.vector = widen(*t);
+      *b.vector = widen(*found[0]);
       w.bytes += spec.numel() * int64_t(sizeof(float));
     }
   }
@@ -135,8 +271,13 @@ BambaWeights load_bamba_weights(const ModelConfig& config, io::TensorStore store
       continue;
     }
     const io::TensorInfo* t = w.store.find(name);
+    std::string hint = unexpected_hint(config, name);
+    if (hint.empty() && (name.ends_with(".weight_scale") || name.ends_with(".weight_packed"))) {
+      hint = config.quant.quantized() ? str_cat(" (quantization_config: ", config.quant.describe(), " leaves it float)")
+                                      : " (a quantized weight, but config.json has no quantization_config)";
+    }
     fail(t->file.string(), ": unexpected tensor '", name, "' ", shape_string(t->shape),
-         " (not part of a Bamba model with ", config.source, ")", unexpected_hint(config, name));
+         " (not part of a Bamba model with ", config.source, ")", hint);
   }
   if (config.tie_word_embeddings) w.lm_head = w.embed;
 
@@ -145,6 +286,20 @@ BambaWeights load_bamba_weights(const ModelConfig& config, io::TensorStore store
     for (float& a : layer.mamba.A) a = -std::exp(a);
   }
   return w;
+}
+
+std::string weight_compute_description(const QuantConfig& quant) {
+  switch (quant.format) {
+    case WeightFormat::Float: return "float weights as stored";
+    case WeightFormat::Int8:
+    case WeightFormat::Int4:
+      return "used in place; matmuls quantize activations per token to int8 (VNNI dot products), exact "
+             "dequantization with --precision f32";
+    case WeightFormat::Fp8:
+      return "fp8 converted once at load to int8 per output channel; matmuls quantize activations per token to "
+             "int8 (VNNI dot products)";
+  }
+  return "";
 }
 
 }  // namespace bamba

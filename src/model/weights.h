@@ -50,6 +50,9 @@ struct LayerWeights {
 
 struct BambaWeights {
   io::TensorStore store;          // owns the mappings the matrices point into
+  // Data made at load instead of mapped: fp8 weights converted to int8, scales widened to f32.
+  std::vector<std::vector<int8_t>> converted_values;
+  std::vector<std::vector<float>> converted_scales;
   kernels::Matrix embed;          // [V, H]
   kernels::Matrix lm_head;        // [V, H]; = embed when tie_word_embeddings
   std::vector<float> final_norm;  // [H]
@@ -57,12 +60,18 @@ struct BambaWeights {
   int64_t bytes = 0;              // mapped matrices + f32 vectors in use
 };
 
-// Checks every tensor of `store` against bamba_tensor_list(config) — missing, unexpected,
-// wrongly shaped tensors and dtypes other than F32/F16/BF16 are Errors naming the file, the
-// tensor, expected vs found and the config keys behind the expectation — and binds them.
+// Checks every tensor of `store` against bamba_stored_tensor_list(config) — missing,
+// unexpected, wrongly shaped tensors and wrong dtypes (F32/F16/BF16 for float tensors; the
+// quantized parts per config.quant) are Errors naming the file, the tensor, expected vs found
+// and the config keys behind the expectation — and binds them. Int8 and int4 weights are used
+// in place from the mapping; fp8 weights are converted once to int8 per output channel so
+// that the int8 kernels serve them, and their mapped pages are released.
 // With tie_word_embeddings a stored lm_head.weight is accepted and ignored (as HF does,
 // which ties the head to embed_tokens after loading).
 [[nodiscard]] BambaWeights load_bamba_weights(const ModelConfig& config, io::TensorStore store,
                                               const std::filesystem::path& dir);
+
+// How weights of `quant` are computed with, for `bamba info`.
+[[nodiscard]] std::string weight_compute_description(const QuantConfig& quant);
 
 }  // namespace bamba

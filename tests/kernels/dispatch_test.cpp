@@ -25,6 +25,8 @@ TEST(Dispatch, CpuLevelsAreCompiledIn) {
   const CpuFeatures& f = cpu_features();
   EXPECT_EQ(isa_available(Isa::Avx2), f.avx2);
   EXPECT_EQ(isa_available(Isa::Avx512), f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq);
+  EXPECT_EQ(isa_available(Isa::Avx512Bf16), isa_available(Isa::Avx512) && f.avx512_bf16 && f.avx512_vnni);
+  EXPECT_EQ(isa_available(Isa::Amx), isa_available(Isa::Avx512Bf16) && f.amx_tile && f.amx_bf16 && f.amx_int8);
 #endif
   if (std::getenv("BAMBA_ISA") == nullptr) {
     EXPECT_EQ(active_isa(), available_isas().back());
@@ -32,7 +34,7 @@ TEST(Dispatch, CpuLevelsAreCompiledIn) {
 }
 
 TEST(Dispatch, NamesRoundTrip) {
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) EXPECT_EQ(parse_isa(isa_name(isa)), isa);
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Avx512Bf16, Isa::Amx}) EXPECT_EQ(parse_isa(isa_name(isa)), isa);
   EXPECT_FALSE(parse_isa("sse9").has_value());
 }
 

@@ -26,5 +26,9 @@ void softplus_bias(const float* dt_raw, int64_t raw_stride, int64_t n_tokens, in
 void ssd_chunk_scan(const SsmScanArgs& args, int64_t chunk_len, ThreadPool& pool);
 void ssm_scan_recurrent(const SsmScanArgs& args, ThreadPool& pool);
 void attention(const AttentionArgs& args, ThreadPool& pool);
+// Matrices with w.quant != Quant::None (quant_matmul.cpp).
+void matmul_quantized(const float* x, int64_t m, int64_t x_stride, const Matrix& w, float* y, int64_t y_stride,
+                      MathMode mode, ThreadPool& pool);
+void embedding_rows_quantized(const Matrix& table, const int32_t* ids, int64_t n_ids, float* out);
 
 }  // namespace bamba::kernels::reference

@@ -1,0 +1,103 @@
+// Shared subcommand pieces; see common.h.
+#include "cli/common.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <iostream>
+#include <iterator>
+
+#include "base/error.h"
+
+namespace bamba::cli {
+
+std::filesystem::path resolve_model_dir(const std::string& model_flag) {
+  std::filesystem::path dir;
+  std::string origin;
+  if (!model_flag.empty()) {
+    dir = model_flag;
+    origin = "-m";
+  } else if (const char* env = std::getenv("BAMBA_MODEL"); env != nullptr && *env != '\0') {
+    dir = env;
+    origin = "BAMBA_MODEL";
+  } else {
+    dir = std::filesystem::path(BAMBA_SOURCE_DIR) / "models" / "bamba-demo";
+    origin = "the default model (no -m and no BAMBA_MODEL given)";
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    fail("model folder ", dir, " from ", origin, " does not exist or is not a folder");
+  }
+  return dir;
+}
+
+CLI::Option* add_model_flag(CLI::App& cmd, std::string& model_dir) {
+  return cmd.add_option("-m,--model", model_dir,
+                 "model folder (config.json, *.safetensors, tokenizer.json); default: $BAMBA_MODEL, "
+                 "else models/bamba-demo of the source tree");
+}
+
+std::filesystem::path resolve_tokenizer_path(const std::string& tokenizer_flag,
+                                             const std::string& model_flag) {
+  if (!tokenizer_flag.empty()) return tokenizer_flag;
+  const std::filesystem::path path = resolve_model_dir(model_flag) / "tokenizer.json";
+  if (!std::filesystem::exists(path)) fail("the model folder has no tokenizer: ", path, " does not exist");
+  return path;
+}
+
+kernels::MathMode ComputeFlags::math_mode() const {
+  return precision == "f32" ? kernels::MathMode::F32 : kernels::MathMode::BF16;
+}
+
+DType ComputeFlags::kv_dtype() const { return precision == "f32" ? DType::F32 : DType::BF16; }
+
+std::unique_ptr<ThreadPool> ComputeFlags::make_thread_pool() const {
+  return std::make_unique<ThreadPool>(threads > 0 ? threads : default_thread_count());
+}
+
+void add_compute_flags(CLI::App& cmd, ComputeFlags& flags) {
+  cmd.add_option("--threads", flags.threads, "threads (default: every CPU available)")
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--precision", flags.precision,
+                 "f32: exact f32 math and KV cache; bf16: bf16 matmul inputs and KV cache")
+      ->check(CLI::IsMember({"f32", "bf16"}))
+      ->capture_default_str();
+}
+
+std::vector<int32_t> parse_id_list(const std::string& text, const std::string& what) {
+  std::vector<int32_t> ids;
+  size_t begin = 0;
+  while (begin <= text.size()) {
+    size_t end = text.find(',', begin);
+    if (end == std::string::npos) end = text.size();
+    std::string_view item(text.data() + begin, end - begin);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    int64_t value = 0;
+    const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
+    if (item.empty() || ec != std::errc() || ptr != item.data() + item.size()) {
+      fail(what, ": expected comma-separated token ids, found \"", item, "\" in \"", text, "\"");
+    }
+    if (value < 0 || value > INT32_MAX) fail(what, ": token id ", value, " is out of range");
+    ids.push_back(int32_t(value));
+    begin = end + 1;
+  }
+  return ids;
+}
+
+void check_ids_in_vocab(const std::vector<int32_t>& ids, int64_t vocab_size, const std::string& what) {
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || ids[i] >= vocab_size) {
+      fail(what, ": token id ", ids[i], " at index ", i, " is outside the vocabulary [0, ", vocab_size, ")");
+    }
+  }
+}
+
+std::string json_line(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string read_stdin() {
+  return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+}
+
+}  // namespace bamba::cli

@@ -1,0 +1,183 @@
+// `bamba info`: the architecture of a model and what it costs — parameters, weight bytes,
+// KV cache per token, recurrent state per sequence — from a model folder or a config.json.
+#include <cstdio>
+#include <iostream>
+
+#include "base/error.h"
+#include "cli/command.h"
+#include "cli/common.h"
+#include "io/safetensors.h"
+#include "model/config.h"
+#include "model/weights.h"
+
+namespace bamba::cli {
+namespace {
+
+constexpr int64_t kContextExample = 32768;  // the context length of the "what it costs" line
+
+struct InfoFlags {
+  std::string model_dir;
+  std::string config_path;
+  bool json = false;
+};
+
+// 9780000000 -> "9.78B".
+std::string human_count(int64_t n) {
+  const char* units[] = {"", "K", "M", "B", "T"};
+  double v = double(n);
+  int u = 0;
+  while (v >= 1000.0 && u < 4) v /= 1000.0, ++u;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f%s" : "%.2f%s", v, units[u]);
+  return buf;
+}
+
+// 1536 -> "1.50 KiB".
+std::string human_bytes(int64_t n) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = double(n);
+  int u = 0;
+  while (v >= 1024.0 && u < 4) v /= 1024.0, ++u;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.2f %s", v, units[u]);
+  return buf;
+}
+
+nlohmann::json describe(const ModelConfig& c, int64_t weight_bytes, const std::string& weight_source) {
+  nlohmann::json layers = nlohmann::json::array();
+  nlohmann::json attention_layers = nlohmann::json::array();
+  for (int64_t i = 0; i < c.n_layers; ++i) {
+    const bool attention = c.layer_kinds[size_t(i)] == LayerKind::Attention;
+    layers.push_back(attention ? "attention" : "mamba2");
+    if (attention) attention_layers.push_back(i);
+  }
+  const int64_t state = c.state_bytes_per_sequence();
+  const int64_t kv_bf16 = c.kv_bytes_per_token(DType::BF16);
+  const int64_t kv_f32 = c.kv_bytes_per_token(DType::F32);
+  return {
+      {"model_type", c.model_type},
+      {"n_layers", c.n_layers},
+      {"layers", layers},
+      {"attention_layers", attention_layers},
+      {"n_mamba_layers", c.n_mamba_layers()},
+      {"n_attention_layers", c.n_attention_layers()},
+      {"hidden_size", c.hidden_size},
+      {"intermediate_size", c.intermediate_size},
+      {"vocab_size", c.vocab_size},
+      {"tie_word_embeddings", c.tie_word_embeddings},
+      {"attention",
+       {{"n_heads", c.n_heads},
+        {"n_kv_heads", c.n_kv_heads},
+        {"head_dim", c.head_dim},
+        {"rotary_dim", c.rotary_dim},
+        {"rope_theta", c.rope_theta}}},
+      {"mamba",
+       {{"n_heads", c.mamba_n_heads},
+        {"head_dim", c.mamba_head_dim},
+        {"n_groups", c.mamba_n_groups},
+        {"d_state", c.mamba_d_state},
+        {"d_conv", c.mamba_d_conv},
+        {"chunk_size", c.mamba_chunk_size},
+        {"d_inner", c.d_inner},
+        {"conv_dim", c.conv_dim},
+        {"in_proj_rows", c.in_proj_rows}}},
+      {"max_position_embeddings", c.max_position_embeddings},
+      {"n_params", c.n_params()},
+      {"n_params_human", human_count(c.n_params())},
+      {"weight_bytes", weight_bytes},
+      {"weight_bytes_source", weight_source},
+      {"weight_format", c.quant.describe()},
+      {"weight_compute", weight_compute_description(c.quant)},
+      {"kv_bytes_per_token", {{"bf16", kv_bf16}, {"f32", kv_f32}}},
+      {"state_bytes_per_sequence", state},
+      {"context_example",
+       {{"tokens", kContextExample},
+        {"bytes_bf16_kv", state + kContextExample * kv_bf16},
+        {"bytes_f32_kv", state + kContextExample * kv_f32}}},
+  };
+}
+
+void print_text(const nlohmann::json& d) {
+  auto line = [](const std::string& key, const std::string& value) {
+    std::cout << key << std::string(key.size() < 26 ? 26 - key.size() : 1, ' ') << value << '\n';
+  };
+  auto i = [&](const char* k) { return std::to_string(d.at(k).get<int64_t>()); };
+  auto bytes = [](const nlohmann::json& v) {
+    return human_bytes(v.get<int64_t>()) + " (" + std::to_string(v.get<int64_t>()) + " bytes)";
+  };
+  const nlohmann::json& a = d["attention"];
+  const nlohmann::json& m = d["mamba"];
+  std::string attention_at;
+  for (const auto& l : d["attention_layers"]) attention_at += (attention_at.empty() ? "" : ", ") + l.dump();
+
+  line("model type", d["model_type"].get<std::string>());
+  line("layers", i("n_layers") + " (" + i("n_mamba_layers") + " mamba2, " + i("n_attention_layers") +
+                     " attention at [" + attention_at + "])");
+  std::string kinds;
+  for (const auto& k : d["layers"]) kinds += k.get<std::string>() == "attention" ? 'A' : 'M';
+  line("layer kinds", kinds + "  (M = mamba2, A = attention)");
+  line("hidden size", i("hidden_size"));
+  line("intermediate size (MLP)", i("intermediate_size"));
+  line("vocab size", i("vocab_size") + (d["tie_word_embeddings"].get<bool>() ? " (tied embeddings)" : ""));
+  line("attention heads", a["n_heads"].dump() + " query, " + a["n_kv_heads"].dump() + " kv, head_dim " +
+                              a["head_dim"].dump() + ", rotary_dim " + a["rotary_dim"].dump() +
+                              ", rope_theta " + a["rope_theta"].dump());
+  line("mamba2 mixer", m["n_heads"].dump() + " heads x head_dim " + m["head_dim"].dump() + ", " +
+                           m["n_groups"].dump() + " group(s), d_state " + m["d_state"].dump() +
+                           ", d_conv " + m["d_conv"].dump() + ", chunk " + m["chunk_size"].dump());
+  line("mamba2 shapes", "d_inner " + m["d_inner"].dump() + ", conv_dim " + m["conv_dim"].dump() +
+                            ", in_proj rows " + m["in_proj_rows"].dump());
+  line("max positions", i("max_position_embeddings"));
+  line("parameters", d["n_params_human"].get<std::string>() + " (" + i("n_params") + ")");
+  const bool from_file = d["weight_bytes_source"].get<std::string>() == "file";
+  line("weights", bytes(d["weight_bytes"]) + (from_file ? ", as stored in the files" : ", computed for bf16"));
+  line("weight format", d["weight_format"].get<std::string>());
+  line("weight compute", d["weight_compute"].get<std::string>());
+  line("KV cache per token", human_bytes(d["kv_bytes_per_token"]["bf16"].get<int64_t>()) + " bf16, " +
+                                 human_bytes(d["kv_bytes_per_token"]["f32"].get<int64_t>()) + " f32 (" +
+                                 d["kv_bytes_per_token"]["bf16"].dump() + " / " +
+                                 d["kv_bytes_per_token"]["f32"].dump() + " bytes)");
+  line("SSM + conv state per seq", bytes(d["state_bytes_per_sequence"]) + ", f32, any context length");
+  const nlohmann::json& ctx = d["context_example"];
+  line(ctx["tokens"].dump() + " tokens, 1 sequence",
+       human_bytes(ctx["bytes_bf16_kv"].get<int64_t>()) + " with bf16 KV, " +
+           human_bytes(ctx["bytes_f32_kv"].get<int64_t>()) + " with f32 KV (state + KV cache)");
+}
+
+int run_info(const InfoFlags& flags) {
+  ModelConfig config;
+  int64_t weight_bytes = 0;
+  std::string weight_source;
+  if (!flags.config_path.empty()) {
+    config = load_model_config(flags.config_path);
+    weight_bytes = config.n_params() * int64_t(dtype_size(DType::BF16));
+    weight_source = "computed_bf16";
+  } else {
+    const std::filesystem::path dir = resolve_model_dir(flags.model_dir);
+    config = load_model_config(dir / "config.json");
+    weight_bytes = int64_t(io::TensorStore::open_dir(dir).total_bytes());
+    weight_source = "file";
+  }
+  const nlohmann::json d = describe(config, weight_bytes, weight_source);
+  if (flags.json) {
+    std::cout << json_line(d) << std::endl;
+  } else {
+    print_text(d);
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_info_command(CLI::App& root) {
+  auto flags = std::make_shared<InfoFlags>();
+  CLI::App* cmd = root.add_subcommand("info", "architecture, parameter count and memory costs of a model");
+  CLI::Option* model = add_model_flag(*cmd, flags->model_dir);
+  cmd->add_option("--config", flags->config_path, "a config.json alone (weight bytes computed for bf16)")
+      ->check(CLI::ExistingFile)
+      ->excludes(model);
+  cmd->add_flag("--json", flags->json, "print one JSON object");
+  return {cmd, [flags] { return run_info(*flags); }};
+}
+
+}  // namespace bamba::cli

@@ -1,0 +1,80 @@
+// `bamba quantize`: writes a quantized copy of a float model folder (model/quantize.h) —
+// int8 per output channel or per group, or int4 per group — with a progress bar on stderr.
+#include <chrono>
+#include <cstdio>
+
+#include "base/error.h"
+#include "cli/command.h"
+#include "cli/common.h"
+#include "model/quantize.h"
+
+namespace bamba::cli {
+namespace {
+
+struct QuantizeFlags {
+  std::string model_dir;
+  std::string out_dir;
+  std::string type;
+  int64_t group_size = 0;
+  std::vector<std::string> keep;
+  int threads = 0;
+};
+
+void show_progress(int64_t done, int64_t total, double seconds) {
+  constexpr int kWidth = 40;
+  const double fraction = total > 0 ? double(done) / double(total) : 1.0;
+  const int filled = int(fraction * kWidth);
+  std::fprintf(stderr, "\r[%s%s] %5.1f%%  %.2f / %.2f GB  %.0f s", std::string(size_t(filled), '=').c_str(),
+               std::string(size_t(kWidth - filled), ' ').c_str(), 100 * fraction, double(done) * 1e-9,
+               double(total) * 1e-9, seconds);
+  std::fflush(stderr);
+}
+
+int run_quantize(const QuantizeFlags& f) {
+  const std::filesystem::path in_dir = resolve_model_dir(f.model_dir);
+  QuantizeOptions options;
+  options.format = f.type == "q4" ? WeightFormat::Int4 : WeightFormat::Int8;
+  options.group_size = f.group_size;
+  options.keep = f.keep;
+  ThreadPool pool(f.threads > 0 ? f.threads : default_thread_count());
+  const auto start = std::chrono::steady_clock::now();
+  const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  auto last_shown = start;
+  quantize_checkpoint(in_dir, f.out_dir, options, pool, [&](int64_t done, int64_t total) {
+    const auto now = std::chrono::steady_clock::now();
+    if (done == total || now - last_shown > std::chrono::milliseconds(200)) {
+      last_shown = now;
+      show_progress(done, total, elapsed());
+    }
+  });
+  std::fprintf(stderr, "\nwrote %s in %.1f s\n", f.out_dir.c_str(), elapsed());
+  return 0;
+}
+
+}  // namespace
+
+Command add_quantize_command(CLI::App& root) {
+  auto flags = std::make_shared<QuantizeFlags>();
+  CLI::App* cmd = root.add_subcommand(
+      "quantize",
+      "write a quantized copy of a model folder: every Linear weight and the embeddings (unless --keep); "
+      "conv1d, A_log, D, dt_bias and the norms stay as stored");
+  add_model_flag(*cmd, flags->model_dir);
+  cmd->add_option("--out", flags->out_dir, "output folder (created)")->required();
+  cmd->add_option("--type", flags->type,
+                  "int8: symmetric per output channel (per group with --group-size); q4: 4-bit symmetric per group, "
+                  "packed (compressed-tensors pack-quantized)")
+      ->required()
+      ->check(CLI::IsMember({"int8", "q4"}));
+  cmd->add_option("--group-size", flags->group_size,
+                  "weights per scale along a row (int8 default: the whole row; q4 default: 64)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--keep", flags->keep,
+                  "keep weights whose name contains this text in their stored precision (repeatable), e.g. lm_head")
+      ->expected(1, -1);
+  cmd->add_option("--threads", flags->threads, "threads (default: every CPU available)")
+      ->check(CLI::NonNegativeNumber);
+  return {cmd, [flags] { return run_quantize(*flags); }};
+}
+
+}  // namespace bamba::cli

@@ -1,0 +1,202 @@
+// Parsing and writing the compressed-tensors `quantization_config` (quant_config.h).
+#include "model/quant_config.h"
+
+#include <regex>
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "model/json_fields.h"
+
+namespace bamba {
+
+namespace {
+
+const char* format_name(WeightFormat f) {
+  switch (f) {
+    case WeightFormat::Float: return "float";
+    case WeightFormat::Int8: return "int-quantized";
+    case WeightFormat::Fp8: return "float-quantized";
+    case WeightFormat::Int4: return "pack-quantized";
+  }
+  return "?";
+}
+
+const char* strategy_name(ScaleStrategy s) {
+  switch (s) {
+    case ScaleStrategy::Tensor: return "tensor";
+    case ScaleStrategy::Channel: return "channel";
+    case ScaleStrategy::Group: return "group";
+  }
+  return "?";
+}
+
+// compressed-tensors matches "re:" patterns from the start of the name (Python re.match).
+bool name_matches(const std::string& pattern, const std::string& module) {
+  if (pattern.rfind("re:", 0) == 0) {
+    return std::regex_search(module, std::regex(pattern.substr(3)), std::regex_constants::match_continuous);
+  }
+  return pattern == module;
+}
+
+std::vector<std::string> string_list(const JsonFields& f, std::string_view key) {
+  std::vector<std::string> out;
+  const nlohmann::json* v = f.find(key);
+  if (!v) return out;
+  if (!v->is_array()) f.fail_value(key, "a list of strings", *v);
+  for (const nlohmann::json& e : *v) {
+    if (!e.is_string()) f.fail_value(key, "a list of strings", *v);
+    const std::string& s = e.get_ref<const std::string&>();
+    if (s.rfind("re:", 0) == 0) {
+      try {
+        (void)std::regex(s.substr(3));
+      } catch (const std::regex_error&) {
+        f.fail_key(key, "valid regular expressions after \"re:\"", str_cat('"', s, '"'));
+      }
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+// The scheme of one config group's "weights" entry.
+struct WeightScheme {
+  int64_t num_bits = 0;
+  std::string type;
+  ScaleStrategy strategy = ScaleStrategy::Channel;
+  int64_t group_size = 0;
+  bool operator==(const WeightScheme&) const = default;
+};
+
+WeightScheme parse_weights(const JsonFields& w) {
+  WeightScheme s;
+  s.num_bits = w.get_int("num_bits", 0);
+  const std::optional<std::string> type = w.optional_string("type");
+  if (!type || (*type != "int" && *type != "float")) w.fail_key("type", "\"int\" or \"float\"", type ? *type : "nothing");
+  s.type = *type;
+  const std::optional<std::string> strategy = w.optional_string("strategy");
+  if (strategy == "tensor") {
+    s.strategy = ScaleStrategy::Tensor;
+  } else if (strategy == "channel") {
+    s.strategy = ScaleStrategy::Channel;
+  } else if (strategy == "group") {
+    s.strategy = ScaleStrategy::Group;
+    s.group_size = w.get_int("group_size", 0);
+    if (s.group_size < 1) w.fail_key("group_size", "a positive integer for strategy \"group\"", str_cat(s.group_size));
+  } else {
+    w.fail_key("strategy", "\"tensor\", \"channel\" or \"group\"", strategy ? str_cat('"', *strategy, '"') : "nothing");
+  }
+  if (!w.get_bool("symmetric", true)) w.fail_key("symmetric", "true (asymmetric weights are not supported)", "false");
+  if (w.get_bool("dynamic", false)) w.fail_key("dynamic", "false (weights carry stored scales)", "true");
+  return s;
+}
+
+}  // namespace
+
+bool QuantConfig::covers(const std::string& module, const char* kind) const {
+  if (!quantized()) return false;
+  for (const std::string& pattern : ignore) {
+    if (name_matches(pattern, module)) return false;
+  }
+  for (const std::string& target : targets) {
+    if (target == kind || name_matches(target, module)) return true;
+  }
+  return false;
+}
+
+int64_t QuantConfig::groups_per_row(int64_t cols) const {
+  return strategy == ScaleStrategy::Group ? cols / group_size : 1;
+}
+
+std::string QuantConfig::describe() const {
+  if (!quantized()) return "float";
+  const char* bits = format == WeightFormat::Int8 ? "int8" : format == WeightFormat::Fp8 ? "fp8 e4m3" : "int4";
+  std::string s = str_cat(bits, " (", format_name(format), "), scale per ", strategy_name(strategy));
+  if (strategy == ScaleStrategy::Group) s += str_cat(" of ", group_size);
+  return s;
+}
+
+QuantConfig parse_quant_config(const nlohmann::json& config_json, const std::string& source) {
+  QuantConfig q;
+  const JsonFields root(config_json, source);
+  const nlohmann::json* qc = root.find("quantization_config");
+  if (!qc) return q;
+  const std::string where = str_cat(source, " quantization_config");
+  const JsonFields f(*qc, where);
+  const std::optional<std::string> method = f.optional_string("quant_method");
+  if (method != "compressed-tensors") {
+    f.fail_key("quant_method", "\"compressed-tensors\"", method ? str_cat('"', *method, '"') : "nothing");
+  }
+  const std::optional<std::string> format = f.optional_string("format");
+  if (format == "int-quantized") {
+    q.format = WeightFormat::Int8;
+  } else if (format == "float-quantized") {
+    q.format = WeightFormat::Fp8;
+  } else if (format == "pack-quantized") {
+    q.format = WeightFormat::Int4;
+  } else {
+    f.fail_key("format", "\"float-quantized\", \"int-quantized\" or \"pack-quantized\"",
+               format ? str_cat('"', *format, '"') : "nothing");
+  }
+  q.ignore = string_list(f, "ignore");
+
+  const nlohmann::json* groups = f.find("config_groups");
+  if (!groups || !groups->is_object() || groups->empty()) {
+    f.fail_value("config_groups", "an object of one or more groups", groups ? *groups : nlohmann::json());
+  }
+  std::optional<WeightScheme> scheme;
+  for (const auto& [name, group] : groups->items()) {
+    const JsonFields g(group, str_cat(where, " config_groups.", name));
+    for (std::string& t : string_list(g, "targets")) q.targets.push_back(std::move(t));
+    const nlohmann::json* weights = g.find("weights");
+    if (!weights) g.fail_key("weights", "an object describing the weight quantization", "nothing");
+    const WeightScheme s = parse_weights(JsonFields(*weights, str_cat(g.source(), ".weights")));
+    if (scheme && !(*scheme == s)) fail(g.source(), ": groups with different weight schemes are not supported");
+    scheme = s;
+    if (const nlohmann::json* act = g.find("input_activations")) {
+      const JsonFields a(*act, str_cat(g.source(), ".input_activations"));
+      if (!a.get_bool("dynamic", false)) {
+        a.fail_key("dynamic", "true (static activation scales are not supported)", "false");
+      }
+    }
+  }
+  if (q.targets.empty()) fail(where, ": config_groups target no modules (empty 'targets')");
+  q.strategy = scheme->strategy;
+  q.group_size = scheme->group_size;
+  const auto expect = [&](int64_t bits, const char* type) {
+    if (scheme->num_bits != bits || scheme->type != type) {
+      fail(where, ": format \"", *format, "\" needs weights of num_bits ", bits, " and type \"", type, "\", found ",
+           scheme->num_bits, " and \"", scheme->type, '"');
+    }
+  };
+  switch (q.format) {
+    case WeightFormat::Int8: expect(8, "int"); break;
+    case WeightFormat::Int4: expect(4, "int"); break;
+    case WeightFormat::Fp8:
+      expect(8, "float");
+      if (q.strategy == ScaleStrategy::Group) fail(where, ": fp8 weights with strategy \"group\" are not supported");
+      break;
+    case WeightFormat::Float: break;
+  }
+  return q;
+}
+
+nlohmann::json quant_config_json(const QuantConfig& q) {
+  nlohmann::json weights = {{"num_bits", q.format == WeightFormat::Int4 ? 4 : 8},
+                            {"type", q.format == WeightFormat::Fp8 ? "float" : "int"},
+                            {"strategy", strategy_name(q.strategy)},
+                            {"symmetric", true},
+                            {"dynamic", false}};
+  if (q.strategy == ScaleStrategy::Group) weights["group_size"] = q.group_size;
+  nlohmann::json activations = {{"num_bits", 8},
+                                {"type", q.format == WeightFormat::Fp8 ? "float" : "int"},
+                                {"strategy", "token"},
+                                {"dynamic", true},
+                                {"symmetric", true}};
+  return {{"quant_method", "compressed-tensors"},
+          {"format", format_name(q.format)},
+          {"config_groups", {{"group_0", {{"targets", q.targets}, {"weights", weights}, {"input_activations", activations}}}}},
+          {"ignore", q.ignore}};
+}
+
+}  // namespace bamba
