@@ -126,5 +126,13 @@ TEST(SsdChunkScan, RealisticHeadShape) {
   expect_chunked_matches_recurrent(in, 32, pool);
 }
 
+TEST(SsdChunkScan, WidthsBetweenVectorMultiples) {
+  // head_dim and d_state that are neither below one vector nor a multiple of it (full
+  // vectors plus a tail on both 8- and 16-lane ISAs), chunk lengths off the 4-row tile.
+  ThreadPool pool(2);
+  const ScanInputs in(90, 3, 24, 3, 40, 123);
+  for (int64_t chunk_len : {30, 41}) expect_chunked_matches_recurrent(in, chunk_len, pool);
+}
+
 }  // namespace
 }  // namespace bamba::kernels
