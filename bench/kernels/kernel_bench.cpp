@@ -143,7 +143,7 @@ void ssd_chunk_scan_layer(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * n_tokens);
 }
 
-BENCHMARK(matmul_bf16)->Arg(1)->Arg(8)->Arg(16)->Arg(512)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(matmul_bf16)->Arg(1)->Arg(4)->Arg(8)->Arg(16)->Arg(512)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(matmul_int8)->Arg(1)->Arg(8)->Arg(16)->Arg(512)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(matmul_q4_g64)->Arg(1)->Arg(8)->Arg(16)->Arg(512)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(ssd_chunk_scan_layer)->Arg(512)->UseRealTime()->Unit(benchmark::kMillisecond);

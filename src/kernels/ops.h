@@ -41,6 +41,12 @@ enum class MathMode : uint8_t { F32, BF16 };
 void matmul(const float* x, int64_t m, int64_t x_stride, const Matrix& w, float* y, int64_t y_stride,
             MathMode mode, ThreadPool& pool);
 
+// From this many activation rows on, matmul takes one path whatever m is, so each row's
+// result no longer depends on how many rows share the call (below it, small batches take
+// faster paths that round differently). Callers that need batch-size-independent results
+// pad their calls to at least this many rows.
+inline constexpr int64_t kMinPackedRows = 16;
+
 // out[i, :] = table[ids[i], :] widened to f32.   out: [n_ids, table.cols]
 void embedding_rows(const Matrix& table, const int32_t* ids, int64_t n_ids, float* out);
 

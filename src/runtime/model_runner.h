@@ -8,6 +8,7 @@
 
 #include "base/dtype.h"
 #include "base/thread_pool.h"
+#include "kernels/ops.h"
 #include "model/model.h"
 #include "runtime/step_model.h"
 #include "state/state_cache.h"
@@ -39,11 +40,12 @@ struct MemoryPlan {
 // Batch invariance: matmul kernels pick their algorithm by row count (small-row paths
 // round and accumulate differently from the AMX tiles), so a sequence decoding alone would
 // get other logits than the same sequence inside a crowd. Every forward is therefore padded
-// to at least `kMinRows` token rows and logit rows with a scratch sequence whose results are
-// thrown away; each real row then takes the same arithmetic path whatever runs beside it.
+// to at least `kMinRows` (= kernels::kMinPackedRows) token rows and logit rows with a
+// scratch sequence whose results are thrown away; each real row then takes the same
+// arithmetic path whatever runs beside it.
 class ModelRunner : public StepModel {
  public:
-  static constexpr int64_t kMinRows = 16;
+  static constexpr int64_t kMinRows = kernels::kMinPackedRows;
   // The scratch sequence's positions before it is restarted (bounds its KV blocks).
   static constexpr int64_t kScratchPositions = 4 * kMinRows;
 

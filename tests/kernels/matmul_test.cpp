@@ -38,6 +38,8 @@ struct Shape {
 TEST(Matmul, VariantsMatchReference) {
   const Shape shapes[] = {{1, 1, 1},    {1, 3, 17},    {3, 17, 33},  {1, 250, 1000}, {5, 67, 129},
                           {7, 250, 515}, {16, 64, 256}, {17, 9, 40}, {2, 5, 3},      {4, 33, 64},
+                          // Small batches streamed in tiles of 8 rows (12 = 8 + 4) with a ragged K.
+                          {12, 40, 100}, {15, 7, 33},
                           // Prompt-sized: several 32-row AMX blocks / 8-row tiles, ragged edges.
                           {70, 50, 97},  {33, 48, 64},  {48, 95, 160}};
   ThreadPool pool(2);

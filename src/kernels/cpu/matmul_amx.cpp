@@ -2,7 +2,8 @@
 // (row-major, K padded to 32: each 16-row slice is an A tile as it stands), weight panels
 // packed per thread into B tiles (bf16_gemm.inc), and blocks of 32 rows × 32 columns held in
 // four C tiles over the whole K. Threads split the output columns. MathMode::F32, other
-// weight dtypes and m below kMinRows go to the AVX512-BF16 kernel.
+// weight dtypes and m below kMinPackedRows (batched decoding) go to the AVX512-BF16 kernel,
+// which streams the weights for those.
 //
 // GCC 12's _tile_loadconfig() tells the compiler it reads only 8 bytes, so the stores that
 // fill the config may be dropped: the config is loaded with an explicit asm that reads all
@@ -20,8 +21,6 @@ namespace {
 constexpr int64_t kTileRows = 16;   // rows of every tile (A: activation rows, B: k pairs)
 constexpr int64_t kBlockRows = 32;  // activation rows per block: two A tiles
 constexpr int64_t kBlockCols = 32;  // output columns per block: two B tiles (two packed panels)
-// Below this many activation rows the AVX512-BF16 tile (8 rows) wastes less work.
-constexpr int64_t kMinRows = 8;
 
 struct alignas(64) TileConfig {
   uint8_t palette_id;
@@ -110,7 +109,7 @@ void matmul_bf16(const float* x, int64_t m, int64_t x_stride, const Matrix& w, f
 
 void matmul(const float* x, int64_t m, int64_t x_stride, const Matrix& w, float* y, int64_t y_stride, MathMode mode,
             ThreadPool& pool) {
-  if (mode != MathMode::BF16 || w.dtype != DType::BF16 || m < kMinRows) {
+  if (mode != MathMode::BF16 || w.dtype != DType::BF16 || m < kMinPackedRows) {
     return avx512bf16::matmul(x, m, x_stride, w, y, y_stride, mode, pool);
   }
   matmul_bf16(x, m, x_stride, w, y, y_stride, pool);
