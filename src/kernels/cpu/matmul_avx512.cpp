@@ -12,8 +12,6 @@ namespace {
 
 constexpr int kRowTile = 4;  // weight rows per tile
 constexpr int kMTile = 4;    // activation rows per tile
-// Below this many multiply-adds a matmul runs on the calling thread alone.
-constexpr int64_t kMinParallelWork = int64_t(1) << 15;
 
 template <DType T>
 __m512 load_weights(const void* row, int64_t k, __mmask16 mask) {
@@ -89,23 +87,13 @@ template <DType T>
 void matmul_typed(const float* x, int64_t m, int64_t x_stride, const Matrix& w, float* y, int64_t y_stride,
                   ThreadPool& pool) {
   const int64_t elem_bytes = T == DType::F32 ? 4 : 2;
-  const int64_t n_row_tiles = (w.rows + kRowTile - 1) / kRowTile;
-  const auto run = [&](int64_t tile_begin, int64_t tile_end) {
-    for (int64_t t = tile_begin; t < tile_end; ++t) {
-      const int64_t j = t * kRowTile;
-      const int64_t n_rows = w.rows - j < kRowTile ? w.rows - j : kRowTile;
-      const void* w_row = static_cast<const char*>(w.data) + j * w.cols * elem_bytes;
-      for (int64_t i = 0; i < m; i += kMTile) {
-        const int64_t n_m = m - i < kMTile ? m - i : kMTile;
-        pick<T>(n_rows, n_m)(x + i * x_stride, x_stride, w_row, w.cols, y + i * y_stride + j, y_stride);
-      }
+  over_row_tiles(pool, w.rows, kRowTile, m * w.rows * w.cols, [&](int64_t j, int64_t n_rows) {
+    const void* w_row = static_cast<const char*>(w.data) + j * w.cols * elem_bytes;
+    for (int64_t i = 0; i < m; i += kMTile) {
+      const int64_t n_m = m - i < kMTile ? m - i : kMTile;
+      pick<T>(n_rows, n_m)(x + i * x_stride, x_stride, w_row, w.cols, y + i * y_stride + j, y_stride);
     }
-  };
-  if (m * w.rows * w.cols < kMinParallelWork) {
-    run(0, n_row_tiles);
-  } else {
-    parallel_ranges(pool, n_row_tiles, run);
-  }
+  });
 }
 
 }  // namespace

@@ -121,14 +121,10 @@ void matmul_bf16_streamed(const float* x, int64_t m, int64_t x_stride, const Mat
   uint16_t* xa = reinterpret_cast<uint16_t*>(thread_scratch(0, size_t(m * k_pad / 2)));
   convert_activations(x, m, x_stride, k_len, xa, m, k_pad, pool);
   const auto* weights = static_cast<const uint16_t*>(w.data);
-  const int64_t n_tiles = (w.rows + kStreamRows - 1) / kStreamRows;
-  parallel_ranges(pool, n_tiles, [&](int64_t tile_begin, int64_t tile_end) {
-    for (int64_t t = tile_begin; t < tile_end; ++t) {
-      const int64_t j0 = t * kStreamRows, n_rows = min64(kStreamRows, w.rows - j0);
-      for (int64_t i = 0; i < m; i += kStreamBatch) {
-        pick_stream_tile(n_rows, min64(kStreamBatch, m - i))(xa + i * k_pad, k_pad, weights + j0 * k_len, k_len,
-                                                             y + i * y_stride + j0, y_stride);
-      }
+  over_row_tiles(pool, w.rows, kStreamRows, m * w.rows * k_len, [&](int64_t j0, int64_t n_rows) {
+    for (int64_t i = 0; i < m; i += kStreamBatch) {
+      pick_stream_tile(n_rows, min64(kStreamBatch, m - i))(xa + i * k_pad, k_pad, weights + j0 * k_len, k_len,
+                                                           y + i * y_stride + j0, y_stride);
     }
   });
 }

@@ -18,7 +18,6 @@ namespace {
 
 constexpr int kRowTile = 4;
 constexpr int kMTile = 2;
-constexpr int64_t kMinParallelWork = int64_t(1) << 15;
 
 // Activations prepared once per call, shared by every thread.
 struct QuantizedRows {
@@ -270,23 +269,6 @@ F32TileFn pick_f32_tile(int64_t rows, int64_t m) {
   }
 }
 
-// Runs body(j, n_rows) over the row tiles, in parallel when the product is large enough.
-template <class Body>
-void over_row_tiles(const Matrix& w, int64_t m, ThreadPool& pool, const Body& body) {
-  const int64_t n_tiles = (w.rows + kRowTile - 1) / kRowTile;
-  const auto run = [&](int64_t begin, int64_t end) {
-    for (int64_t t = begin; t < end; ++t) {
-      const int64_t j = t * kRowTile;
-      body(j, w.rows - j < kRowTile ? w.rows - j : int64_t(kRowTile));
-    }
-  };
-  if (m * w.rows * w.cols < kMinParallelWork) {
-    run(0, n_tiles);
-  } else {
-    parallel_ranges(pool, n_tiles, run);
-  }
-}
-
 void matmul_activations_int8(const float* x, int64_t m, int64_t x_stride, const Matrix& w, float* y,
                              int64_t y_stride, ThreadPool& pool) {
   const bool int4 = w.quant == Quant::Int4;
@@ -307,7 +289,7 @@ void matmul_activations_int8(const float* x, int64_t m, int64_t x_stride, const 
     }
   }
   const QuantizedRows a{q, stride, scales, sums};
-  over_row_tiles(w, m, pool, [&](int64_t j, int64_t n_rows) {
+  over_row_tiles(pool, w.rows, kRowTile, m * w.rows * w.cols, [&](int64_t j, int64_t n_rows) {
     for (int64_t i = 0; i < m; i += kMTile) {
       const int64_t n_m = m - i < kMTile ? m - i : kMTile;
       pick_quant_tile(int4, n_rows, n_m)(a, i, w, j, y + i * y_stride + j, y_stride);
@@ -317,7 +299,7 @@ void matmul_activations_int8(const float* x, int64_t m, int64_t x_stride, const 
 
 void matmul_dequantized_f32(const float* x, int64_t m, int64_t x_stride, const Matrix& w, float* y,
                             int64_t y_stride, ThreadPool& pool) {
-  over_row_tiles(w, m, pool, [&](int64_t j, int64_t n_rows) {
+  over_row_tiles(pool, w.rows, kRowTile, m * w.rows * w.cols, [&](int64_t j, int64_t n_rows) {
     for (int64_t i = 0; i < m; i += kMTile) {
       const int64_t n_m = m - i < kMTile ? m - i : kMTile;
       pick_f32_tile(n_rows, n_m)(x + i * x_stride, x_stride, w, j, y + i * y_stride + j, y_stride);

@@ -29,6 +29,29 @@ void parallel_units(ThreadPool& pool, int64_t n, const F& f) {
   parallel_units(pool, n, [](const void* ctx, int64_t b, int64_t) { (*static_cast<const F*>(ctx))(b); }, &f);
 }
 
+// Below this many multiply-adds a matmul runs on the calling thread alone: waking the pool
+// would cost more than it saves.
+inline constexpr int64_t kMinParallelWork = int64_t(1) << 15;
+
+// body(j, n_rows) for the tiles of `tile_rows` weight rows covering [0, rows) (the last one
+// may be shorter), the tiles split across the threads when `multiply_adds` reaches
+// kMinParallelWork. The row-splitting loop of the GEMV-style matmuls.
+template <class Body>
+void over_row_tiles(ThreadPool& pool, int64_t rows, int64_t tile_rows, int64_t multiply_adds, const Body& body) {
+  const int64_t n_tiles = (rows + tile_rows - 1) / tile_rows;
+  const auto run = [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t j = t * tile_rows;
+      body(j, rows - j < tile_rows ? rows - j : tile_rows);
+    }
+  };
+  if (multiply_adds < kMinParallelWork) {
+    run(0, n_tiles);
+  } else {
+    parallel_ranges(pool, n_tiles, run);
+  }
+}
+
 // At least n_floats of this thread's scratch memory for `slot` (0 or 1), 64-byte aligned;
 // valid until the same thread asks for the same slot again.
 float* thread_scratch(int slot, size_t n_floats);
