@@ -25,9 +25,24 @@ enum class Precision {
   BF16,  // bf16 matmul inputs and KV cache, f32 accumulation: the fast default
 };
 
+// Storage of the KV cache of the attention layers.
+enum class KvCacheDtype {
+  F32,
+  BF16,
+  Int8,  // one f32 scale per position and kv head: about half of bf16's bytes; lossy
+};
+
+// Storage of the per-sequence SSM states of the Mamba2 layers.
+enum class StateDtype {
+  F32,
+  BF16,  // half the state memory; lossy: rounded after every forward, so the error builds up
+};
+
 struct LoadOptions {
   int n_threads = 0;  // 0: every CPU this process may use
   Precision precision = Precision::BF16;
+  std::optional<KvCacheDtype> kv_dtype = std::nullopt;  // none: F32 with Precision::F32, else BF16
+  StateDtype state_dtype = StateDtype::F32;
 };
 
 struct SamplingOptions {

@@ -12,13 +12,11 @@
 #include "base/error.h"
 #include "cli/command.h"
 #include "cli/common.h"
-#include "io/json_file.h"
+#include "cli/synthetic_model.h"
 #include "kernels/dispatch.h"
 #include "kernels/op_profile.h"
 #include "kernels/roofline.h"
 #include "model/model.h"
-#include "model/quantize.h"
-#include "model/synthetic_weights.h"
 
 namespace bamba::cli {
 namespace {
@@ -32,6 +30,7 @@ struct BenchFlags {
   std::string depth = "0";
   std::string batch = "1";
   int64_t ubatch = 512;
+  CacheFlags cache;
   int threads = 0;
   int reps = 3;
   bool json = false;
@@ -65,16 +64,6 @@ int64_t peak_rss_bytes() {
   return int64_t(usage.ru_maxrss) * 1024;
 }
 
-// The config.json of --synthetic: a shape name of bench/shapes/ or a path.
-std::filesystem::path synthetic_config_path(const std::string& name) {
-  if (name.find('/') != std::string::npos || name.ends_with(".json")) return name;
-  const std::filesystem::path path = std::filesystem::path(BAMBA_SOURCE_DIR) / "bench" / "shapes" / (name + ".json");
-  if (!std::filesystem::exists(path)) {
-    fail("--synthetic ", name, ": no shape ", path, " (names: bamba-9b, bamba-1b, transformer-1b, or a config.json path)");
-  }
-  return path;
-}
-
 struct Config {
   int64_t prompt = 0, decode = 0, depth = 0, batch = 1;
 };
@@ -96,8 +85,13 @@ struct Phase {
 
 class Bench {
  public:
-  Bench(Model& model, ThreadPool& pool, DType kv_dtype, int64_t ubatch)
-      : model_(model), config_(model.config()), pool_(pool), kv_dtype_(kv_dtype), ubatch_(ubatch) {}
+  Bench(Model& model, ThreadPool& pool, DType kv_dtype, DType state_dtype, int64_t ubatch)
+      : model_(model),
+        config_(model.config()),
+        pool_(pool),
+        kv_dtype_(kv_dtype),
+        state_dtype_(state_dtype),
+        ubatch_(ubatch) {}
 
   // Feeds `n` tokens to `seq` in chunks of ubatch, logits for the last one only.
   void feed(StateCache& cache, int seq, int64_t n) {
@@ -118,6 +112,7 @@ class Bench {
     StateCacheOptions options;
     options.max_sequences = int(c.batch);
     options.kv_dtype = kv_dtype_;
+    options.state_dtype = state_dtype_;
     const int64_t positions = c.depth + std::max(c.prompt, c.decode) + 1;
     options.kv_block_count = c.batch * ((positions + options.block_len - 1) / options.block_len);
     return StateCache(config_, options);
@@ -159,6 +154,7 @@ class Bench {
 
   const ModelConfig& config() const { return config_; }
   DType kv_dtype() const { return kv_dtype_; }
+  DType state_dtype() const { return state_dtype_; }
 
  private:
   // A fixed pseudo-random token id for position i.
@@ -168,6 +164,7 @@ class Bench {
   const ModelConfig& config_;
   ThreadPool& pool_;
   DType kv_dtype_;
+  DType state_dtype_;
   int64_t ubatch_;
   std::vector<float> logits_;
 };
@@ -226,10 +223,10 @@ nlohmann::json run_config(Bench& bench, const Config& c, int reps, int threads) 
     for (const Phase& p : runs) rates.push_back(double(c.batch * c.decode) / p.seconds);
     const Phase& mid = median_phase(runs);
     // Bytes one step reads: the weights its matmuls stream, and per sequence the KV cache
-    // up to its average context and the recurrent state.
+    // up to its average context (int8 scales included) and the recurrent state.
     const double mean_context = double(c.depth) + double(c.decode - 1) / 2 + 1;
     const double kv_bytes = double(c.batch) * mean_context * double(mc.kv_bytes_per_token(bench.kv_dtype()));
-    const double state_bytes = double(c.batch) * double(mc.state_bytes_per_sequence());
+    const double state_bytes = double(c.batch) * double(mc.state_bytes_per_sequence(bench.state_dtype()));
     const double step_bytes = mid.ops.gemm_weight_bytes / double(c.decode) + kv_bytes + state_bytes;
     r["decode_tokens_per_s"] = median(rates);
     r["decode_step_seconds"] = mid.seconds / double(c.decode);
@@ -323,14 +320,7 @@ int run_bench(const BenchFlags& flags) {
   if (!flags.synthetic.empty()) {
     const std::filesystem::path path = synthetic_config_path(flags.synthetic);
     source = "synthetic:" + path.stem().string();
-    nlohmann::json config_json = io::read_json_file(path);
-    if (flags.dtype == "int8" || flags.dtype == "q4") {
-      // Random bf16 weights quantized as `bamba quantize --type int8|q4` does.
-      const QuantizeOptions quantize{flags.dtype == "q4" ? WeightFormat::Int4 : WeightFormat::Int8, 0, {}};
-      config_json["quantization_config"] =
-          quant_config_json(make_quant_config(parse_model_config(config_json, path.string()), quantize));
-    }
-    model = make_synthetic_model(config_json, path.string(), f32 ? DType::F32 : DType::BF16, load, pool);
+    model = build_synthetic_model(path, flags.dtype, load, pool);
   } else {
     source = flags.model_dir;
     model = Model::load(resolve_model_dir(flags.model_dir), load);
@@ -357,7 +347,7 @@ int run_bench(const BenchFlags& flags) {
   }
 
   kernels::set_op_profiling(true);
-  Bench bench(*model, pool, f32 ? DType::F32 : DType::BF16, flags.ubatch);
+  Bench bench(*model, pool, flags.cache.kv_dtype(f32), flags.cache.state_dtype(), flags.ubatch);
   for (int64_t depth : depths) {
     for (int64_t batch : batches) {
       for (int64_t prompt : prompts) {
@@ -365,6 +355,8 @@ int run_bench(const BenchFlags& flags) {
           nlohmann::json r = run_config(bench, {prompt, decode, depth, batch}, flags.reps, pool.size());
           r["model"] = source;
           r["dtype"] = flags.dtype;
+          r["kv_dtype"] = cache_dtype_name(bench.kv_dtype());
+          r["state_dtype"] = cache_dtype_name(bench.state_dtype());
           r["threads"] = pool.size();
           r["kernel_isa"] = kernels::isa_name(kernels::active_isa());
           r["weight_bytes"] = model->weight_bytes();
@@ -394,7 +386,7 @@ Command add_bench_command(CLI::App& root) {
                   "transformer-1b) or of a config.json path");
   cmd->add_option("--dtype", flags->dtype,
                   "bf16: bf16 weights, bf16 matmul inputs and KV; f32: exact f32; int8 / q4 (--synthetic): weights "
-                  "quantized as `bamba quantize --type int8|q4` does, bf16 KV")
+                  "quantized as `bamba quantize --type int8|q4` does, bf16 KV (--kv-dtype overrides the KV's)")
       ->check(CLI::IsMember({"f32", "bf16", "int8", "q4"}))
       ->capture_default_str();
   cmd->add_option("-p,--prompt", flags->prompt, "prompt tokens (comma list: one configuration each)")
@@ -406,6 +398,7 @@ Command add_bench_command(CLI::App& root) {
   cmd->add_option("--ubatch", flags->ubatch, "prompt tokens per forward call")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  add_cache_flags(*cmd, flags->cache);
   cmd->add_option("--threads", flags->threads, "threads (default: every CPU available)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--reps", flags->reps, "repetitions; medians are reported")

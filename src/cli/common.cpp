@@ -48,7 +48,38 @@ kernels::MathMode ComputeFlags::math_mode() const {
   return precision == "f32" ? kernels::MathMode::F32 : kernels::MathMode::BF16;
 }
 
-DType ComputeFlags::kv_dtype() const { return precision == "f32" ? DType::F32 : DType::BF16; }
+DType CacheFlags::kv_dtype(bool exact_math) const {
+  if (kv == "int8") return DType::I8;
+  if (kv == "bf16") return DType::BF16;
+  if (kv == "f32") return DType::F32;
+  return exact_math ? DType::F32 : DType::BF16;
+}
+
+DType CacheFlags::state_dtype() const { return state == "bf16" ? DType::BF16 : DType::F32; }
+
+std::string_view cache_dtype_name(DType dtype) {
+  switch (dtype) {
+    case DType::I8: return "int8";
+    case DType::BF16: return "bf16";
+    default: return "f32";
+  }
+}
+
+void add_cache_flags(CLI::App& cmd, CacheFlags& flags) {
+  cmd.add_option("--kv-dtype", flags.kv,
+                 "KV cache storage: f32, bf16, or int8 (one f32 scale per position and kv head, about half "
+                 "of bf16's bytes; lossy); default: f32 with --precision f32, else bf16")
+      ->check(CLI::IsMember({"f32", "bf16", "int8"}));
+  cmd.add_option("--state-dtype", flags.state,
+                 "SSM state storage: f32, or bf16 (half the per-sequence state memory; lossy: the state "
+                 "is rounded to bf16 after every forward, so the error builds up along a sequence)")
+      ->check(CLI::IsMember({"f32", "bf16"}))
+      ->capture_default_str();
+}
+
+DType ComputeFlags::kv_dtype() const { return cache.kv_dtype(precision == "f32"); }
+
+DType ComputeFlags::state_dtype() const { return cache.state_dtype(); }
 
 std::unique_ptr<ThreadPool> ComputeFlags::make_thread_pool() const {
   return std::make_unique<ThreadPool>(threads > 0 ? threads : default_thread_count());
@@ -58,9 +89,10 @@ void add_compute_flags(CLI::App& cmd, ComputeFlags& flags) {
   cmd.add_option("--threads", flags.threads, "threads (default: every CPU available)")
       ->check(CLI::NonNegativeNumber);
   cmd.add_option("--precision", flags.precision,
-                 "f32: exact f32 math and KV cache; bf16: bf16 matmul inputs and KV cache")
+                 "f32: exact f32 math and (by default) KV cache; bf16: bf16 matmul inputs and KV cache")
       ->check(CLI::IsMember({"f32", "bf16"}))
       ->capture_default_str();
+  add_cache_flags(cmd, flags.cache);
 }
 
 std::vector<int32_t> parse_id_list(const std::string& text, const std::string& what) {

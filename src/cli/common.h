@@ -1,5 +1,5 @@
-// Pieces several subcommands share: finding the model folder, the --threads / --precision
-// flags, id lists on the command line, and JSON output.
+// Pieces several subcommands share: finding the model folder, the --threads / --precision /
+// --kv-dtype / --state-dtype flags, id lists on the command line, and JSON output.
 #pragma once
 
 #include <cstdint>
@@ -28,18 +28,37 @@ CLI::Option* add_model_flag(CLI::App& cmd, std::string& model_dir);
 [[nodiscard]] std::filesystem::path resolve_tokenizer_path(const std::string& tokenizer_flag,
                                                            const std::string& model_flag);
 
+// Storage precision of the decoding state: --kv-dtype and --state-dtype.
+struct CacheFlags {
+  std::string kv;             // "f32", "bf16" or "int8"; empty: the default of the math precision
+  std::string state = "f32";  // "f32" or "bf16"
+
+  // --kv-dtype when given, else F32 for exact f32 math and BF16 otherwise.
+  [[nodiscard]] DType kv_dtype(bool exact_math) const;
+  [[nodiscard]] DType state_dtype() const;
+};
+
+// Adds --kv-dtype and --state-dtype to `cmd`.
+void add_cache_flags(CLI::App& cmd, CacheFlags& flags);
+
+// "f32", "bf16" or "int8": a cache dtype as --kv-dtype / --state-dtype spell it.
+[[nodiscard]] std::string_view cache_dtype_name(DType dtype);
+
 struct ComputeFlags {
   int threads = 0;               // 0: every CPU this process may use
   std::string precision = "bf16";  // "f32" or "bf16"
+  CacheFlags cache;
 
   [[nodiscard]] kernels::MathMode math_mode() const;
-  // The KV cache dtype that goes with the precision.
+  // The KV cache dtype: --kv-dtype, else the one that goes with the precision.
   [[nodiscard]] DType kv_dtype() const;
+  // The SSM state dtype (--state-dtype).
+  [[nodiscard]] DType state_dtype() const;
   // The process's one thread pool.
   [[nodiscard]] std::unique_ptr<ThreadPool> make_thread_pool() const;
 };
 
-// Adds --threads and --precision to `cmd`.
+// Adds --threads, --precision, --kv-dtype and --state-dtype to `cmd`.
 void add_compute_flags(CLI::App& cmd, ComputeFlags& flags);
 
 // "1,2,3" -> {1, 2, 3}; `what` names the flag in errors (empty list, non-numbers, range).

@@ -59,7 +59,8 @@ int run_generate(const GenerateFlags& f) {
   request.ignore_eos = f.ignore_eos;
 
   const std::unique_ptr<ThreadPool> pool = f.compute.make_thread_pool();
-  Generator generator(*folder.model, tokenizer, folder.eos_ids, *pool, {.kv_dtype = f.compute.kv_dtype()});
+  Generator generator(*folder.model, tokenizer, folder.eos_ids, *pool,
+                      {.kv_dtype = f.compute.kv_dtype(), .state_dtype = f.compute.state_dtype()});
   TextCallback stream;
   if (!f.json) {
     stream = [](size_t, std::string_view text) {

@@ -1,5 +1,6 @@
 // `bamba info`: the architecture of a model and what it costs — parameters, weight bytes,
-// KV cache per token, recurrent state per sequence — from a model folder or a config.json.
+// KV cache per token, recurrent state per sequence (in the --kv-dtype / --state-dtype
+// storage, bf16 / f32 by default) — from a model folder or a config.json.
 #include <cstdio>
 #include <iostream>
 
@@ -18,6 +19,7 @@ constexpr int64_t kContextExample = 32768;  // the context length of the "what i
 struct InfoFlags {
   std::string model_dir;
   std::string config_path;
+  CacheFlags cache;  // the dtypes the per-token and per-sequence figures are given for
   bool json = false;
 };
 
@@ -43,7 +45,8 @@ std::string human_bytes(int64_t n) {
   return buf;
 }
 
-nlohmann::json describe(const ModelConfig& c, int64_t weight_bytes, const std::string& weight_source) {
+nlohmann::json describe(const ModelConfig& c, int64_t weight_bytes, const std::string& weight_source,
+                        DType kv_dtype, DType state_dtype) {
   nlohmann::json layers = nlohmann::json::array();
   nlohmann::json attention_layers = nlohmann::json::array();
   for (int64_t i = 0; i < c.n_layers; ++i) {
@@ -51,9 +54,10 @@ nlohmann::json describe(const ModelConfig& c, int64_t weight_bytes, const std::s
     layers.push_back(attention ? "attention" : "mamba2");
     if (attention) attention_layers.push_back(i);
   }
-  const int64_t state = c.state_bytes_per_sequence();
+  const int64_t state = c.state_bytes_per_sequence(state_dtype);
   const int64_t kv_bf16 = c.kv_bytes_per_token(DType::BF16);
   const int64_t kv_f32 = c.kv_bytes_per_token(DType::F32);
+  const int64_t kv_int8 = c.kv_bytes_per_token(DType::I8);
   return {
       {"model_type", c.model_type},
       {"n_layers", c.n_layers},
@@ -88,12 +92,16 @@ nlohmann::json describe(const ModelConfig& c, int64_t weight_bytes, const std::s
       {"weight_bytes_source", weight_source},
       {"weight_format", c.quant.describe()},
       {"weight_compute", weight_compute_description(c.quant)},
-      {"kv_bytes_per_token", {{"bf16", kv_bf16}, {"f32", kv_f32}}},
+      {"kv_dtype", cache_dtype_name(kv_dtype)},
+      {"state_dtype", cache_dtype_name(state_dtype)},
+      {"kv_bytes_per_token", {{"bf16", kv_bf16}, {"f32", kv_f32}, {"int8", kv_int8}}},
       {"state_bytes_per_sequence", state},
       {"context_example",
        {{"tokens", kContextExample},
+        {"bytes", state + kContextExample * c.kv_bytes_per_token(kv_dtype)},
         {"bytes_bf16_kv", state + kContextExample * kv_bf16},
-        {"bytes_f32_kv", state + kContextExample * kv_f32}}},
+        {"bytes_f32_kv", state + kContextExample * kv_f32},
+        {"bytes_int8_kv", state + kContextExample * kv_int8}}},
   };
 }
 
@@ -133,15 +141,15 @@ void print_text(const nlohmann::json& d) {
   line("weights", bytes(d["weight_bytes"]) + (from_file ? ", as stored in the files" : ", computed for bf16"));
   line("weight format", d["weight_format"].get<std::string>());
   line("weight compute", d["weight_compute"].get<std::string>());
-  line("KV cache per token", human_bytes(d["kv_bytes_per_token"]["bf16"].get<int64_t>()) + " bf16, " +
-                                 human_bytes(d["kv_bytes_per_token"]["f32"].get<int64_t>()) + " f32 (" +
-                                 d["kv_bytes_per_token"]["bf16"].dump() + " / " +
-                                 d["kv_bytes_per_token"]["f32"].dump() + " bytes)");
-  line("SSM + conv state per seq", bytes(d["state_bytes_per_sequence"]) + ", f32, any context length");
+  const std::string kv_dtype = d["kv_dtype"].get<std::string>();
+  const nlohmann::json& kv = d["kv_bytes_per_token"];
+  line("KV cache per token", bytes(kv[kv_dtype]) + ", " + kv_dtype + " (bf16 " + kv["bf16"].dump() + ", f32 " +
+                                 kv["f32"].dump() + ", int8 " + kv["int8"].dump() + " with its scales)");
+  line("SSM + conv state per seq", bytes(d["state_bytes_per_sequence"]) + ", " + d["state_dtype"].get<std::string>() +
+                                       " SSM state, f32 conv window, any context length");
   const nlohmann::json& ctx = d["context_example"];
   line(ctx["tokens"].dump() + " tokens, 1 sequence",
-       human_bytes(ctx["bytes_bf16_kv"].get<int64_t>()) + " with bf16 KV, " +
-           human_bytes(ctx["bytes_f32_kv"].get<int64_t>()) + " with f32 KV (state + KV cache)");
+       human_bytes(ctx["bytes"].get<int64_t>()) + " with " + kv_dtype + " KV (state + KV cache)");
 }
 
 int run_info(const InfoFlags& flags) {
@@ -158,7 +166,8 @@ int run_info(const InfoFlags& flags) {
     weight_bytes = int64_t(io::TensorStore::open_dir(dir).total_bytes());
     weight_source = "file";
   }
-  const nlohmann::json d = describe(config, weight_bytes, weight_source);
+  const nlohmann::json d =
+      describe(config, weight_bytes, weight_source, flags.cache.kv_dtype(false), flags.cache.state_dtype());
   if (flags.json) {
     std::cout << json_line(d) << std::endl;
   } else {
@@ -176,6 +185,7 @@ Command add_info_command(CLI::App& root) {
   cmd->add_option("--config", flags->config_path, "a config.json alone (weight bytes computed for bf16)")
       ->check(CLI::ExistingFile)
       ->excludes(model);
+  add_cache_flags(*cmd, flags->cache);
   cmd->add_flag("--json", flags->json, "print one JSON object");
   return {cmd, [flags] { return run_info(*flags); }};
 }

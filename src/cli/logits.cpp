@@ -35,7 +35,7 @@ int run_logits(const LogitsFlags& flags) {
 
   const std::unique_ptr<ThreadPool> pool = flags.compute.make_thread_pool();
   const std::vector<std::vector<float>> logits =
-      sequence_logits(*model, sequences, schedule, flags.compute.kv_dtype(), *pool);
+      sequence_logits(*model, sequences, schedule, flags.compute.kv_dtype(), flags.compute.state_dtype(), *pool);
 
   std::vector<std::string> names;
   for (size_t i = 0; i < logits.size(); ++i) names.push_back("logits_" + std::to_string(i));

@@ -87,7 +87,7 @@ int run_perplexity(const PerplexityFlags& f) {
       inputs.push_back(std::move(input));
     }
     const std::vector<std::vector<float>> logits =
-        sequence_logits(*folder.model, inputs, {}, f.compute.kv_dtype(), *pool);
+        sequence_logits(*folder.model, inputs, {}, f.compute.kv_dtype(), f.compute.state_dtype(), *pool);
     for (size_t i = 0; i < inputs.size(); ++i) {
       // The logits at position p predict input[p + 1].
       for (size_t p = 0; p + 1 < inputs[i].size(); ++p) {

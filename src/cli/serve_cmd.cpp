@@ -1,7 +1,7 @@
-// `bamba serve`: the OpenAI-compatible HTTP server. Loads the model folder, splits the
-// memory budget between state slots and KV blocks (and says how many sequences and tokens
-// fit), starts the engine loop and serves until SIGTERM/SIGINT, then drains for a grace
-// period and exits 0.
+// `bamba serve`: the OpenAI-compatible HTTP server. Loads the model folder (or builds random
+// weights of a shape, --synthetic, for throughput measurements), splits the memory budget
+// between state slots and KV blocks (and says how many sequences and tokens fit), starts the
+// engine loop and serves until SIGTERM/SIGINT, then drains for a grace period and exits 0.
 #include <signal.h>
 #include <unistd.h>
 
@@ -17,6 +17,7 @@
 #include "base/error.h"
 #include "cli/command.h"
 #include "cli/common.h"
+#include "cli/synthetic_model.h"
 #include "jinja/chat_template.h"
 #include "runtime/engine_loop.h"
 #include "runtime/model_folder.h"
@@ -28,6 +29,9 @@ namespace {
 
 struct ServeFlags {
   std::string model_dir;
+  std::string synthetic;  // a shape NAME of bench/shapes or a config.json PATH, instead of -m
+  std::string tokenizer;  // --synthetic: the tokenizer.json to serve it with
+  std::string dtype = "bf16";  // --synthetic: weight format
   std::string host = "127.0.0.1";
   int port = 8080;
   std::string api_key;
@@ -80,6 +84,26 @@ std::string read_text_file(const std::string& path) {
   return text.str();
 }
 
+// What is served: a model folder (-m), or random weights of a shape (--synthetic) with a
+// tokenizer file and no chat template of its own.
+ModelFolder load_served_model(const ServeFlags& f, ThreadPool& pool) {
+  const LoadOptions load{f.compute.math_mode()};
+  if (f.synthetic.empty()) {
+    if (!f.tokenizer.empty()) fail("serve: --tokenizer goes with --synthetic; -m serves the folder's tokenizer.json");
+    return load_model_folder(resolve_model_dir(f.model_dir), load);
+  }
+  if (!f.model_dir.empty()) fail("serve: give -m or --synthetic, not both");
+  if (f.tokenizer.empty()) fail("serve --synthetic: --tokenizer FILE (a tokenizer.json) is required");
+  const std::filesystem::path config_path = synthetic_config_path(f.synthetic);
+  Tokenizer tokenizer = Tokenizer::load(f.tokenizer);
+  std::unique_ptr<Model> model = build_synthetic_model(config_path, f.dtype, load, pool);
+  const int64_t model_vocab = model->config().vocab_size;
+  if (tokenizer.vocab_size() > model_vocab)
+    fail("--tokenizer ", f.tokenizer, ": its vocabulary has ", tokenizer.vocab_size(), " ids, more than the ",
+         model_vocab, " of the model shape ", config_path);
+  return assemble_model_folder(config_path.parent_path(), std::move(model), std::move(tokenizer), {});
+}
+
 int run_serve(const ServeFlags& f) {
   // Signals are taken by one thread with sigwait: block them before any thread starts.
   sigset_t stop_signals;
@@ -89,23 +113,25 @@ int run_serve(const ServeFlags& f) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not end the process
 
-  const std::filesystem::path dir = resolve_model_dir(f.model_dir);
-  const ModelFolder folder = load_model_folder(dir, {f.compute.math_mode()});
+  const std::unique_ptr<ThreadPool> pool = f.compute.make_thread_pool();
+  const ModelFolder folder = load_served_model(f, *pool);
   const Tokenizer& tokenizer = folder.require_tokenizer();
   const ModelConfig& config = folder.model->config();
 
   std::optional<ChatTemplate> chat_template;
-  const std::string template_source =
-      f.chat_template_file.empty() ? tokenizer.chat_template() : read_text_file(f.chat_template_file);
+  const bool synthetic = !f.synthetic.empty();
+  const std::string template_source = !f.chat_template_file.empty() ? read_text_file(f.chat_template_file)
+                                      : synthetic                  ? std::string()
+                                                                   : tokenizer.chat_template();
   if (!template_source.empty()) chat_template.emplace(template_source);
 
   const int64_t max_context = std::min(f.ctx_size, config.max_position_embeddings);
   const int64_t memory = f.memory.empty() ? default_memory_bytes() : parse_size(f.memory);
-  const MemoryPlan plan = plan_memory(config, memory, f.max_seqs, max_context, f.block_len, f.compute.kv_dtype());
+  const MemoryPlan plan = plan_memory(config, memory, f.max_seqs, max_context, f.block_len, f.compute.kv_dtype(),
+                                      f.compute.state_dtype());
   std::fprintf(stderr, "bamba serve: %s (max %d sequences at once)\n", plan.describe().c_str(), f.max_seqs);
 
-  const std::unique_ptr<ThreadPool> pool = f.compute.make_thread_pool();
-  ModelRunner runner(*folder.model, plan, f.compute.kv_dtype(), *pool);
+  ModelRunner runner(*folder.model, plan, f.compute.kv_dtype(), f.compute.state_dtype(), *pool);
   EngineOptions engine_options;
   engine_options.max_context = max_context;
   engine_options.scheduler = {
@@ -120,9 +146,11 @@ int run_serve(const ServeFlags& f) {
   EngineLoop engine(runner, engine_options);
 
   server::Metrics metrics;
+  const std::string default_name =
+      synthetic ? "synthetic-" + synthetic_config_path(f.synthetic).stem().string()
+                : std::filesystem::absolute(folder.dir).lexically_normal().filename().string();
   server::ServiceOptions service_options{
-      .model_name = f.served_model_name.empty() ? std::filesystem::absolute(dir).lexically_normal().filename().string()
-                                                : f.served_model_name,
+      .model_name = f.served_model_name.empty() ? default_name : f.served_model_name,
       .eos_ids = folder.eos_ids,
       .default_sampling = default_sampling(folder.generation_defaults),
   };
@@ -167,6 +195,13 @@ Command add_serve_command(CLI::App& root) {
   auto f = std::make_shared<ServeFlags>();
   CLI::App* cmd = root.add_subcommand("serve", "OpenAI-compatible HTTP server with continuous batching");
   add_model_flag(*cmd, f->model_dir);
+  cmd->add_option("--synthetic", f->synthetic,
+                  "serve random weights with the shape of bench/shapes/NAME.json (bamba-1b, bamba-9b, ...) or of "
+                  "a config.json path, instead of -m: for throughput measurements");
+  cmd->add_option("--tokenizer", f->tokenizer, "--synthetic: the tokenizer.json to serve with (ids < vocab_size)");
+  cmd->add_option("--dtype", f->dtype, "--synthetic: bf16 weights, or int8 / q4 as `bamba quantize` makes them")
+      ->check(CLI::IsMember({"bf16", "int8", "q4"}))
+      ->capture_default_str();
   cmd->add_option("--host", f->host, "address to bind (default 127.0.0.1)");
   cmd->add_option("--port", f->port, "port (0: any free port; the chosen one is printed)")->check(CLI::Range(0, 65535));
   cmd->add_option("--api-key", f->api_key, "require 'Authorization: Bearer KEY' on /v1 routes");

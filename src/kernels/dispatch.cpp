@@ -291,8 +291,8 @@ void ssm_scan_recurrent(const SsmScanArgs& args, ThreadPool& pool) {
 
 void attention(const AttentionArgs& args, ThreadPool& pool) {
   check_divides(args.n_heads, args.n_kv_heads, "attention", "query heads must split evenly over kv heads");
-  if (args.kv_dtype != DType::F32 && args.kv_dtype != DType::BF16) {
-    fail("attention: kv dtype ", dtype_name(args.kv_dtype), " is not supported (expected F32 or BF16)");
+  if (args.kv_dtype != DType::F32 && args.kv_dtype != DType::BF16 && args.kv_dtype != DType::I8) {
+    fail("attention: kv dtype ", dtype_name(args.kv_dtype), " is not supported (expected F32, BF16 or I8)");
   }
   if (args.block_len < 1) fail("attention: block_len must be at least 1, got ", args.block_len);
   if (args.n_tokens <= 0) return;

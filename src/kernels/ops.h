@@ -125,7 +125,26 @@ void ssm_scan_recurrent(const SsmScanArgs& args, ThreadPool& pool);
 // position first_pos + t and attends to positions 0 .. first_pos + t. The cache holds
 // n_ctx = first_pos + n_tokens positions (the new ones already written), in blocks of
 // block_len positions; block b holds positions [b·block_len, (b+1)·block_len), each a
-// [block_len, n_kv_heads, head_dim] array of kv_dtype (F32 or BF16).
+// [block_len, n_kv_heads, head_dim] array of kv_dtype (F32 or BF16), or for I8 the int8
+// block layout below.
+//
+// An int8 KV block (kv_dtype I8), symmetric per (position, kv head) row:
+//   bytes [0, int8_kv_scales_offset)   values [block_len, n_kv_heads, head_dim] int8
+//   then                               scales [block_len, n_kv_heads] f32, scale = max|row|/127
+// The values' bytes are rounded up to a multiple of 4 so that the scales are aligned. Row
+// (p, h) stands for scales[p, h] · values[p, h, :].
+[[nodiscard]] constexpr int64_t int8_kv_scales_offset(int64_t block_len, int64_t n_kv_heads, int64_t head_dim) {
+  return (block_len * n_kv_heads * head_dim + 3) / 4 * 4;
+}
+// Bytes of one block's K (or V) in kv_dtype F32, BF16 or I8.
+[[nodiscard]] constexpr int64_t kv_block_bytes(DType kv_dtype, int64_t block_len, int64_t n_kv_heads,
+                                               int64_t head_dim) {
+  if (kv_dtype == DType::I8) {
+    return int8_kv_scales_offset(block_len, n_kv_heads, head_dim) + block_len * n_kv_heads * int64_t(sizeof(float));
+  }
+  return block_len * n_kv_heads * head_dim * int64_t(dtype_size(kv_dtype));
+}
+
 struct AttentionArgs {
   int64_t n_tokens = 0;
   int64_t first_pos = 0;
@@ -138,7 +157,7 @@ struct AttentionArgs {
   const void* const* k_blocks = nullptr;  // [n_blocks] pointers
   const void* const* v_blocks = nullptr;  // [n_blocks] pointers
   int64_t block_len = 0;
-  DType kv_dtype = DType::F32;
+  DType kv_dtype = DType::F32;  // F32, BF16 or I8
   float* out = nullptr;  // [n_tokens, n_heads*head_dim], row stride out_stride
   int64_t out_stride = 0;
 };

@@ -216,11 +216,13 @@ int64_t ModelConfig::n_params() const {
 }
 
 int64_t ModelConfig::kv_bytes_per_token(DType kv_dtype) const {
-  return n_attention_layers() * 2 * n_kv_heads * head_dim * int64_t(dtype_size(kv_dtype));
+  const int64_t scale_bytes = kv_dtype == DType::I8 ? int64_t(sizeof(float)) : 0;  // per kv head row
+  return n_attention_layers() * 2 * n_kv_heads * (head_dim * int64_t(dtype_size(kv_dtype)) + scale_bytes);
 }
 
-int64_t ModelConfig::state_bytes_per_sequence() const {
-  return n_mamba_layers() * (conv_window_size() + ssm_state_size()) * int64_t(sizeof(float));
+int64_t ModelConfig::state_bytes_per_sequence(DType state_dtype) const {
+  return n_mamba_layers() *
+         (conv_window_size() * int64_t(sizeof(float)) + ssm_state_size() * int64_t(dtype_size(state_dtype)));
 }
 
 }  // namespace bamba

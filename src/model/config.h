@@ -52,10 +52,12 @@ struct ModelConfig {
   [[nodiscard]] int64_t n_mamba_layers() const;
   // Parameters of every expected tensor (tied embeddings counted once).
   [[nodiscard]] int64_t n_params() const;
-  // K and V of one position for all attention layers.
+  // K and V of one position for all attention layers; I8 counts each (position, kv head)
+  // row's f32 scale beside its int8 values (the int8 KV layout of kernels/ops.h).
   [[nodiscard]] int64_t kv_bytes_per_token(DType kv_dtype) const;
-  // Conv windows [K-1, conv_dim] and SSM states [mh, P, N] of all mamba layers, f32.
-  [[nodiscard]] int64_t state_bytes_per_sequence() const;
+  // Conv windows [K-1, conv_dim] (f32) and SSM states [mh, P, N] (state_dtype: F32 or BF16)
+  // of all mamba layers.
+  [[nodiscard]] int64_t state_bytes_per_sequence(DType state_dtype = DType::F32) const;
   // f32 elements of one mamba layer's conv window / SSM state.
   [[nodiscard]] int64_t conv_window_size() const { return (mamba_d_conv - 1) * conv_dim; }
   [[nodiscard]] int64_t ssm_state_size() const {

@@ -46,7 +46,15 @@ void mamba2_forward(const ForwardContext& ctx, int64_t layer, const MambaWeights
     args.dt = dt + t0 * mh;
     args.A = w.A.data();
     args.D = w.D.data();
-    args.state = ctx.cache.ssm_state(bs.seq, layer);
+    // The scan runs on an f32 state: the cached one in place, or (bf16 cache) a widened copy
+    // rounded back afterwards.
+    const bool staged = ctx.cache.state_dtype() != DType::F32;
+    if (staged) {
+      args.state = scratch(s.ssm_state, c.ssm_state_size());
+      ctx.cache.load_ssm_state(bs.seq, layer, args.state);
+    } else {
+      args.state = ctx.cache.ssm_state(bs.seq, layer);
+    }
     args.y = y + t0 * E;
     args.y_stride = E;
     if (n > 1) {
@@ -54,6 +62,7 @@ void mamba2_forward(const ForwardContext& ctx, int64_t layer, const MambaWeights
     } else {
       kernels::ssm_scan_recurrent(args, ctx.pool);
     }
+    if (staged) ctx.cache.store_ssm_state(bs.seq, layer, args.state);
   }
 
   // g = norm.weight ⊙ u / rms_group(u),  u = y ⊙ silu(z), per group of E/G channels  (pitfall 1)

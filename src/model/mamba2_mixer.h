@@ -16,6 +16,7 @@ struct Mamba2Scratch {
   std::vector<float> xbc;     // [T, conv_dim]   after conv + SiLU
   std::vector<float> dt;      // [T, mh]
   std::vector<float> y;       // [T, E]          scan output, then gated-norm output
+  std::vector<float> ssm_state;  // [mh, P, N]   a non-f32 cached SSM state widened for the scan
 };
 
 // out = Mamba2_layer(x) over all T tokens, advancing each sequence's conv window and SSM

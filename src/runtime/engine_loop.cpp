@@ -100,10 +100,10 @@ void EngineLoop::shutdown(std::chrono::milliseconds grace) {
     while (std::chrono::steady_clock::now() < deadline && step()) {
     }
   }
-  // Whatever is left is cancelled: its clients see the stream finish.
+  // Whatever is left ends unfinished: its clients see the stream end with Shutdown.
   take_submissions();
-  while (!scheduler_.waiting().empty()) finish(scheduler_.waiting().front().get(), EndReason::Cancelled);
-  while (!scheduler_.running().empty()) finish(scheduler_.running().front().get(), EndReason::Cancelled);
+  while (!scheduler_.waiting().empty()) finish(scheduler_.waiting().front().get(), EndReason::Shutdown);
+  while (!scheduler_.running().empty()) finish(scheduler_.running().front().get(), EndReason::Shutdown);
   publish_snapshot();
 }
 
@@ -173,12 +173,19 @@ void EngineLoop::build_batch(const StepPlan& plan) {
   batch_.tokens.clear();
   batch_.sequences.clear();
   batch_.logit_rows.clear();
+  chunk_first_row_.clear();
   for (const ScheduledChunk& chunk : plan.chunks) {
     const Request& request = *chunk.request;
     const int64_t begin = int64_t(batch_.tokens.size());
     batch_.tokens.insert(batch_.tokens.end(), request.tokens.begin() + request.num_computed,
                          request.tokens.begin() + request.num_computed + chunk.n_tokens);
     batch_.sequences.push_back({request.slot, begin, begin + chunk.n_tokens});
+    chunk_first_row_.push_back(batch_.logit_rows.size());
+    if (request.params.prompt_logprobs) {
+      // Every position whose next token is a prompt token: its logits score that token.
+      const int64_t end = std::min(request.num_computed + chunk.n_tokens, request.n_prompt - 1);
+      for (int64_t p = request.num_computed; p < end; ++p) batch_.logit_rows.push_back(begin + p - request.num_computed);
+    }
     if (chunk.wants_logits) batch_.logit_rows.push_back(begin + chunk.n_tokens - 1);
   }
 }
@@ -194,13 +201,15 @@ void EngineLoop::forward_and_sample(const StepPlan& plan) {
     return;
   }
   const auto now = std::chrono::steady_clock::now();
-  size_t row = 0;
-  for (const ScheduledChunk& chunk : plan.chunks) {
+  for (size_t c = 0; c < plan.chunks.size(); ++c) {
+    const ScheduledChunk& chunk = plan.chunks[c];
     Request* request = chunk.request;
+    const int64_t begin = request->num_computed;
     request->num_computed += chunk.n_tokens;
+    size_t row = chunk_first_row_[c];
+    if (request->params.prompt_logprobs) row = score_prompt_tokens(*request, begin, row);
     if (!chunk.wants_logits) continue;
     const std::span<const float> logits(logits_.data() + row * size_t(vocab), size_t(vocab));
-    ++row;
     const RequestParams& params = request->params;
     SampledToken sampled = request->sampler->sample(logits, params.logprobs ? params.top_logprobs : 0);
     if (std::find(params.stop_tokens.begin(), params.stop_tokens.end(), sampled.token) !=
@@ -213,6 +222,20 @@ void EngineLoop::forward_and_sample(const StepPlan& plan) {
     if (request->n_generated() >= params.max_new_tokens || request->n_known() >= options_.max_context)
       finish(request, EndReason::Length);
   }
+}
+
+size_t EngineLoop::score_prompt_tokens(Request& request, int64_t begin, size_t row) {
+  const size_t vocab = size_t(model_.vocab_size());
+  const int n_top = request.params.logprobs ? request.params.top_logprobs : 0;
+  const int64_t end = std::min(request.num_computed, request.n_prompt - 1);
+  for (int64_t p = begin; p < end; ++p, ++row) {
+    const std::span<const float> logits(logits_.data() + row * vocab, vocab);
+    request.prompt_logprobs.push_back(score_token(logits, request.tokens[size_t(p + 1)], n_top));
+  }
+  // The chunk that completes the prompt hands the list over before its first token.
+  if (begin < request.n_prompt && request.num_computed >= request.n_prompt)
+    request.stream->set_prompt_logprobs(std::move(request.prompt_logprobs));
+  return row;
 }
 
 void EngineLoop::finish(Request* request, EndReason reason, const std::string& error) {

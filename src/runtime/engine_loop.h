@@ -49,7 +49,7 @@ struct EngineSnapshot {
 class EngineLoop {
  public:
   EngineLoop(StepModel& model, const EngineOptions& options);
-  ~EngineLoop();  // stops the thread, cancelling what still runs
+  ~EngineLoop();  // stops the thread, ending what still runs with Shutdown
   EngineLoop(const EngineLoop&) = delete;
   EngineLoop& operator=(const EngineLoop&) = delete;
 
@@ -57,8 +57,8 @@ class EngineLoop {
   void start();
   // Validates and queues a request; thread-safe.
   [[nodiscard]] Submission submit(RequestParams params);
-  // Refuses new requests, lets running and waiting ones finish for up to `grace`, cancels
-  // the rest and joins the thread.
+  // Refuses new requests, lets running and waiting ones finish for up to `grace`, ends the
+  // rest with EndReason::Shutdown and joins the thread.
   void shutdown(std::chrono::milliseconds grace);
 
   // Runs one step on the calling thread (for tests, with no thread started); returns false
@@ -75,6 +75,10 @@ class EngineLoop {
   void admit(const StepPlan& plan);
   void build_batch(const StepPlan& plan);
   void forward_and_sample(const StepPlan& plan);
+  // Scores the prompt tokens that the chunk's positions [begin, num_computed) predict, from
+  // logits rows starting at `row`; hands the whole list to the stream when the prompt is
+  // done. Returns the row after the last one used.
+  size_t score_prompt_tokens(Request& request, int64_t begin, size_t row);
   void finish(Request* request, EndReason reason, const std::string& error = {});
   void publish_snapshot();
   [[nodiscard]] bool idle() const;
@@ -94,8 +98,9 @@ class EngineLoop {
   mutable std::mutex snapshot_mutex_;
   EngineSnapshot snapshot_;
 
-  Batch batch_;                 // reused every step
-  std::vector<float> logits_;   // [logit_rows, vocab]
+  Batch batch_;                          // reused every step
+  std::vector<size_t> chunk_first_row_;  // [plan.chunks]: each chunk's first logits row
+  std::vector<float> logits_;            // [logit_rows, vocab]
   std::thread thread_;
   std::atomic<bool> running_thread_{false};
 };

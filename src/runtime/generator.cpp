@@ -139,6 +139,7 @@ std::vector<GenerationResult> Generator::generate(std::span<const GenerationRequ
   StateCacheOptions cache_options;
   cache_options.max_sequences = int(requests.size());
   cache_options.kv_dtype = options_.kv_dtype;
+  cache_options.state_dtype = options_.state_dtype;
   std::vector<int64_t> max_new(requests.size());
   for (size_t i = 0; i < requests.size(); ++i) {
     const int64_t n_prompt = int64_t(requests[i].prompt.size());

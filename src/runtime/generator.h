@@ -53,7 +53,8 @@ struct GenerationTimings {
 using TextCallback = std::function<void(size_t request, std::string_view delta)>;
 
 struct GeneratorOptions {
-  DType kv_dtype = DType::BF16;      // KV cache precision
+  DType kv_dtype = DType::BF16;      // KV cache precision: F32, BF16 or I8
+  DType state_dtype = DType::F32;    // SSM state precision: F32 or BF16 (lossy)
   int64_t max_batch_tokens = 2048;   // prompt tokens per forward call (bounds activation memory)
 };
 

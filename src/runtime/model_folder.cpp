@@ -14,15 +14,24 @@ const Tokenizer& ModelFolder::require_tokenizer() const {
 
 ModelFolder load_model_folder(const std::filesystem::path& dir, const LoadOptions& options,
                               TokenizerUse tokenizer_use) {
-  ModelFolder folder;
-  folder.dir = dir;
-  folder.model = Model::load(dir, options);
-  folder.generation_defaults = load_generation_defaults(dir);
+  std::unique_ptr<Model> model = Model::load(dir, options);
+  GenerationDefaults generation_defaults = load_generation_defaults(dir);
+  std::optional<Tokenizer> tokenizer;
   const std::filesystem::path tokenizer_json = dir / "tokenizer.json";
   std::error_code ec;
   if (tokenizer_use == TokenizerUse::IfPresent && std::filesystem::exists(tokenizer_json, ec)) {
-    folder.tokenizer = Tokenizer::load(tokenizer_json);
+    tokenizer = Tokenizer::load(tokenizer_json);
   }
+  return assemble_model_folder(dir, std::move(model), std::move(tokenizer), std::move(generation_defaults));
+}
+
+ModelFolder assemble_model_folder(std::filesystem::path dir, std::unique_ptr<Model> model,
+                                  std::optional<Tokenizer> tokenizer, GenerationDefaults generation_defaults) {
+  ModelFolder folder;
+  folder.dir = std::move(dir);
+  folder.model = std::move(model);
+  folder.tokenizer = std::move(tokenizer);
+  folder.generation_defaults = std::move(generation_defaults);
 
   const ModelConfig& config = folder.model->config();
   std::vector<int32_t>& eos = folder.eos_ids;

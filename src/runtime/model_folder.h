@@ -33,6 +33,12 @@ enum class TokenizerUse { IfPresent, Skip };
 [[nodiscard]] ModelFolder load_model_folder(const std::filesystem::path& dir, const LoadOptions& options,
                                             TokenizerUse tokenizer_use = TokenizerUse::IfPresent);
 
+// A ModelFolder of parts obtained elsewhere (random weights and a tokenizer file, say), its
+// EOS and BOS ids gathered as load_model_folder gathers them.
+[[nodiscard]] ModelFolder assemble_model_folder(std::filesystem::path dir, std::unique_ptr<Model> model,
+                                                std::optional<Tokenizer> tokenizer,
+                                                GenerationDefaults generation_defaults);
+
 // Sampling defaults from generation_config.json: `do_sample: false` means greedy; fields it
 // does not set keep SamplingParams' own defaults (temperature 1, no filters), as vLLM does.
 [[nodiscard]] SamplingParams default_sampling(const GenerationDefaults& defaults);

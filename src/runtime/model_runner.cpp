@@ -22,17 +22,19 @@ std::string MemoryPlan::describe() const {
 }
 
 MemoryPlan plan_memory(const ModelConfig& config, int64_t memory_bytes, int max_seqs,
-                       int64_t max_context, int64_t block_len, DType kv_dtype) {
+                       int64_t max_context, int64_t block_len, DType kv_dtype, DType state_dtype) {
   if (max_seqs < 1) fail("memory plan: max_seqs must be >= 1, found ", max_seqs);
   if (block_len < 1 || max_context < 1) fail("memory plan: block_len and context must be >= 1");
   MemoryPlan plan;
   plan.max_seqs = max_seqs;
   plan.block_len = block_len;
   plan.tokens_per_sequence = max_context;
-  plan.state_bytes = int64_t(max_seqs) * config.state_bytes_per_sequence();
+  plan.state_bytes = int64_t(max_seqs) * config.state_bytes_per_sequence(state_dtype);
   const int64_t blocks_per_sequence = (max_context + block_len - 1) / block_len;
   const int64_t most_blocks = int64_t(max_seqs) * blocks_per_sequence;
-  const int64_t bytes_per_block = config.kv_bytes_per_token(kv_dtype) * block_len;
+  const StateCacheOptions options{.max_sequences = max_seqs, .kv_block_count = 0, .block_len = block_len,
+                                  .kv_dtype = kv_dtype, .state_dtype = state_dtype};
+  const int64_t bytes_per_block = StateCache::kv_bytes_per_block(config, options);
   if (bytes_per_block == 0) {
     // No attention layers: positions cost nothing, so the pool never limits admission.
     plan.kv_blocks = most_blocks;
@@ -41,8 +43,6 @@ MemoryPlan plan_memory(const ModelConfig& config, int64_t memory_bytes, int max_
   if (plan.state_bytes > memory_bytes)
     fail("memory plan: ", max_seqs, " state slots need ", plan.state_bytes, " bytes, more than the ",
          memory_bytes, " bytes given (--memory); lower --max-seqs or raise --memory");
-  StateCacheOptions options{.max_sequences = max_seqs, .kv_block_count = 0, .block_len = block_len,
-                            .kv_dtype = kv_dtype};
   plan.kv_blocks = std::min(most_blocks,
                             StateCache::blocks_for_bytes(config, options, memory_bytes - plan.state_bytes));
   if (plan.kv_blocks < blocks_per_sequence)
@@ -61,7 +61,8 @@ int64_t scratch_blocks(const MemoryPlan& plan, const ModelConfig& config) {
 
 }  // namespace
 
-ModelRunner::ModelRunner(Model& model, const MemoryPlan& plan, DType kv_dtype, ThreadPool& pool)
+ModelRunner::ModelRunner(Model& model, const MemoryPlan& plan, DType kv_dtype, DType state_dtype,
+                         ThreadPool& pool)
     : model_(model),
       cache_(model.config(),
              StateCacheOptions{.max_sequences = plan.max_seqs + 1,
@@ -69,7 +70,8 @@ ModelRunner::ModelRunner(Model& model, const MemoryPlan& plan, DType kv_dtype, T
                                                      ? plan.kv_blocks + scratch_blocks(plan, model.config())
                                                      : 0,
                                .block_len = plan.block_len,
-                               .kv_dtype = kv_dtype}),
+                               .kv_dtype = kv_dtype,
+                               .state_dtype = state_dtype}),
       pool_(pool) {
   // Taken first and kept: the engine's acquire_slot() can then hand out exactly max_seqs slots.
   scratch_seq_ = *cache_.acquire();

@@ -31,11 +31,11 @@ struct MemoryPlan {
   [[nodiscard]] std::string describe() const;
 };
 
-// Splits `memory_bytes` between `max_seqs` state slots and KV blocks; the pool never holds
-// more than max_seqs full contexts. A model without attention layers needs no KV memory.
-// Error when the slots alone do not fit.
+// Splits `memory_bytes` between `max_seqs` state slots (SSM states in state_dtype) and KV
+// blocks (kv_dtype); the pool never holds more than max_seqs full contexts. A model without
+// attention layers needs no KV memory. Error when the slots alone do not fit.
 [[nodiscard]] MemoryPlan plan_memory(const ModelConfig& config, int64_t memory_bytes, int max_seqs,
-                                     int64_t max_context, int64_t block_len, DType kv_dtype);
+                                     int64_t max_context, int64_t block_len, DType kv_dtype, DType state_dtype);
 
 // Batch invariance: matmul kernels pick their algorithm by row count (small-row paths
 // round and accumulate differently from the AMX tiles), so a sequence decoding alone would
@@ -49,7 +49,7 @@ class ModelRunner : public StepModel {
   // The scratch sequence's positions before it is restarted (bounds its KV blocks).
   static constexpr int64_t kScratchPositions = 4 * kMinRows;
 
-  ModelRunner(Model& model, const MemoryPlan& plan, DType kv_dtype, ThreadPool& pool);
+  ModelRunner(Model& model, const MemoryPlan& plan, DType kv_dtype, DType state_dtype, ThreadPool& pool);
 
   [[nodiscard]] int64_t vocab_size() const override { return model_.config().vocab_size; }
   [[nodiscard]] std::optional<int> acquire_slot() override;

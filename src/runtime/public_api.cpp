@@ -24,18 +24,29 @@ SamplingOptions to_public(const bamba::SamplingParams& p) {
           p.frequency_penalty, p.seed};
 }
 
+DType kv_dtype_of(const LoadOptions& options) {
+  switch (options.kv_dtype.value_or(options.precision == Precision::F32 ? KvCacheDtype::F32 : KvCacheDtype::BF16)) {
+    case KvCacheDtype::F32: return DType::F32;
+    case KvCacheDtype::BF16: return DType::BF16;
+    case KvCacheDtype::Int8: return DType::I8;
+  }
+  fail("LoadOptions.kv_dtype: not a KvCacheDtype value");
+}
+
 }  // namespace
 
 struct Model::Impl {
   ModelFolder folder;
   ThreadPool pool;
   DType kv_dtype;
+  DType state_dtype;
 
   Impl(const std::filesystem::path& dir, const LoadOptions& options)
       : folder(load_model_folder(dir, {options.precision == Precision::F32 ? kernels::MathMode::F32
                                                                            : kernels::MathMode::BF16})),
         pool(options.n_threads > 0 ? options.n_threads : default_thread_count()),
-        kv_dtype(options.precision == Precision::F32 ? DType::F32 : DType::BF16) {}
+        kv_dtype(kv_dtype_of(options)),
+        state_dtype(options.state_dtype == StateDtype::BF16 ? DType::BF16 : DType::F32) {}
 };
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -63,7 +74,7 @@ std::string Model::detokenize(std::span<const int32_t> ids, bool skip_special_to
 }
 
 std::vector<std::vector<float>> Model::logits(const std::vector<std::vector<int32_t>>& sequences) {
-  return sequence_logits(*impl_->folder.model, sequences, {}, impl_->kv_dtype, impl_->pool);
+  return sequence_logits(*impl_->folder.model, sequences, {}, impl_->kv_dtype, impl_->state_dtype, impl_->pool);
 }
 
 SamplingOptions Model::default_sampling() const {
@@ -83,7 +94,7 @@ GenerateResult Model::generate(std::span<const int32_t> prompt, const GenerateOp
   request.ignore_eos = options.ignore_eos;
 
   Generator generator(*folder.model, folder.tokenizer ? &*folder.tokenizer : nullptr, folder.eos_ids,
-                      impl_->pool, {.kv_dtype = impl_->kv_dtype});
+                      impl_->pool, {.kv_dtype = impl_->kv_dtype, .state_dtype = impl_->state_dtype});
   bamba::TextCallback stream;
   if (on_text) stream = [&](size_t, std::string_view text) { on_text(text); };
   GenerationTimings timings;

@@ -1,6 +1,8 @@
 // RequestStream hand-off and Request construction; see request.h.
 #include "runtime/request.h"
 
+#include <utility>
+
 namespace bamba {
 
 const char* end_reason_name(EndReason reason) {
@@ -9,6 +11,7 @@ const char* end_reason_name(EndReason reason) {
     case EndReason::Stop: return "stop";
     case EndReason::Length: return "length";
     case EndReason::Cancelled: return "cancelled";
+    case EndReason::Shutdown: return "shutdown";
     case EndReason::Error: return "error";
   }
   return "?";
@@ -30,6 +33,16 @@ void RequestStream::finish(EndReason reason, std::string error) {
     error_ = std::move(error);
   }
   changed_.notify_all();
+}
+
+void RequestStream::set_prompt_logprobs(std::vector<SampledToken> logprobs) {
+  std::lock_guard lock(mutex_);
+  prompt_logprobs_ = std::move(logprobs);
+}
+
+std::optional<std::vector<SampledToken>> RequestStream::take_prompt_logprobs() {
+  std::lock_guard lock(mutex_);
+  return std::exchange(prompt_logprobs_, std::nullopt);
 }
 
 bool RequestStream::wait(std::vector<TokenEvent>& out, std::chrono::milliseconds timeout) {

@@ -16,7 +16,8 @@
 
 namespace bamba {
 
-enum class EndReason : uint8_t { None, Stop, Length, Cancelled, Error };
+// Cancelled: by its client (gone, or a stop string seen); Shutdown: the engine stopped first.
+enum class EndReason : uint8_t { None, Stop, Length, Cancelled, Shutdown, Error };
 
 // How a request ended; "stop", "length", ...: the OpenAI spelling where one exists.
 [[nodiscard]] const char* end_reason_name(EndReason reason);
@@ -35,6 +36,8 @@ struct RequestParams {
   std::vector<int32_t> stop_tokens;  // end the generation with Stop (EOS ids); not emitted
   bool logprobs = false;             // report the log-probability of every sampled token
   int top_logprobs = 0;              // and of this many most likely alternatives (0..20)
+  bool prompt_logprobs = false;      // and of every prompt token after the first (echo), with
+                                     // top_logprobs alternatives when `logprobs`
 };
 
 // Thread-safe hand-off of tokens from the engine thread (producer) to one client (consumer).
@@ -43,10 +46,15 @@ class RequestStream {
   // Engine side.
   void push(TokenEvent event);
   void finish(EndReason reason, std::string error = {});
+  // The prompt's log-probabilities ([n_prompt - 1], for tokens 1..n_prompt-1), set once
+  // before the first token is pushed: a client that has seen a token or the end finds them.
+  void set_prompt_logprobs(std::vector<SampledToken> logprobs);
 
   // Client side: waits up to `timeout` for news; moves new tokens into `out` (appending) and
   // returns true once the stream has finished (`reason()` is then set).
   bool wait(std::vector<TokenEvent>& out, std::chrono::milliseconds timeout);
+  // Moves out the prompt's log-probabilities once the engine has set them.
+  [[nodiscard]] std::optional<std::vector<SampledToken>> take_prompt_logprobs();
   // Asks the engine to stop this request at its next step (client gone, stop string seen).
   void cancel();
 
@@ -58,6 +66,7 @@ class RequestStream {
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<TokenEvent> pending_;
+  std::optional<std::vector<SampledToken>> prompt_logprobs_;
   EndReason reason_ = EndReason::None;
   std::string error_;
   bool cancelled_ = false;
@@ -75,6 +84,7 @@ struct Request {
   int64_t num_computed = 0;     // tokens of `tokens` whose effect is in the sequence state
   int64_t reserved_tokens = 0;  // KV positions reserved at admission: n_prompt + max_new_tokens
   int slot = -1;                // state-cache sequence id while running
+  std::vector<SampledToken> prompt_logprobs;  // scored so far, while params.prompt_logprobs
   std::optional<Sampler> sampler;  // made at submission, when the vocabulary is known
 
   Request(uint64_t request_id, RequestParams request_params);

@@ -181,4 +181,15 @@ std::vector<TokenLogprob> top_logprobs(std::span<const float> logits, int n) {
   return out;
 }
 
+SampledToken score_token(std::span<const float> logits, int32_t token, int n_top) {
+  if (token < 0 || size_t(token) >= logits.size())
+    fail("score_token: token ", token, " is outside the logits row of ", logits.size(), " entries");
+  const LogSumExp lse = log_sum_exp(logits);
+  SampledToken out;
+  out.token = token;
+  out.logprob = float(double(logits[size_t(token)]) - lse.max - lse.log_sum);
+  if (n_top > 0) out.top_logprobs = top_logprobs(logits, n_top);
+  return out;
+}
+
 }  // namespace bamba

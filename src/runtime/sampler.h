@@ -69,4 +69,8 @@ class Sampler {
 // log-softmax of `logits` at the `n` largest entries, most likely first (ties: lower id).
 [[nodiscard]] std::vector<TokenLogprob> top_logprobs(std::span<const float> logits, int n);
 
+// A token that was given rather than drawn (a prompt token), with its log-probability under
+// `logits` and the `n_top` most likely tokens, in the convention of Sampler::sample().
+[[nodiscard]] SampledToken score_token(std::span<const float> logits, int32_t token, int n_top);
+
 }  // namespace bamba

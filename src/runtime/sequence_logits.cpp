@@ -25,7 +25,7 @@ LogitsSchedule LogitsSchedule::parse(const std::string& text) {
 
 std::vector<std::vector<float>> sequence_logits(Model& model, const std::vector<std::vector<int32_t>>& sequences,
                                                 const LogitsSchedule& schedule, DType kv_dtype,
-                                                ThreadPool& pool) {
+                                                DType state_dtype, ThreadPool& pool) {
   const ModelConfig& config = model.config();
   const int64_t vocab = config.vocab_size;
   if (sequences.empty()) fail("sequence_logits: no sequences given");
@@ -33,6 +33,7 @@ std::vector<std::vector<float>> sequence_logits(Model& model, const std::vector<
   StateCacheOptions options;
   options.max_sequences = int(sequences.size());
   options.kv_dtype = kv_dtype;
+  options.state_dtype = state_dtype;
   for (const std::vector<int32_t>& s : sequences) {
     if (s.empty()) fail("sequence_logits: sequence ", &s - sequences.data(), " is empty");
     options.kv_block_count += (int64_t(s.size()) + options.block_len - 1) / options.block_len;

@@ -27,10 +27,11 @@ struct LogitsSchedule {
 //   Prefill: every sequence whole in one forward;
 //   Decode:  forward t feeds token t of every sequence longer than t;
 //   Split:   the first split_at tokens of each, then the rest continuing from that state.
+// The cache keeps KV in kv_dtype and SSM states in state_dtype (see StateCacheOptions).
 // Returns [len_i, vocab] row-major logits per sequence.
 [[nodiscard]] std::vector<std::vector<float>> sequence_logits(Model& model,
                                                               const std::vector<std::vector<int32_t>>& sequences,
                                                               const LogitsSchedule& schedule, DType kv_dtype,
-                                                              ThreadPool& pool);
+                                                              DType state_dtype, ThreadPool& pool);
 
 }  // namespace bamba

@@ -1,6 +1,7 @@
 // OpenAI completion semantics over the engine loop; see completion_service.h.
 #include "server/completion_service.h"
 
+#include <algorithm>
 #include <atomic>
 #include <ctime>
 
@@ -35,12 +36,12 @@ ApiError submit_error(const Submission& submission) {
   }
 }
 
-const char* finish_reason_for(EndReason reason) {
-  switch (reason) {
-    case EndReason::Stop: return "stop";
-    case EndReason::Length: return "length";
-    default: return "abort";  // cancelled at shutdown (vLLM's spelling)
-  }
+// A choice that ended before its natural end is an error, never a finish reason: OpenAI
+// clients know only stop / length / content_filter / tool_calls (vLLM's "abort" is none of
+// them, and reads as a completed answer).
+ApiError unfinished_error(const RequestStream& stream) {
+  if (stream.reason() == EndReason::Error) return ApiError(500, str_cat("generation failed: ", stream.error()));
+  return ApiError(503, "the server shut down before this request finished; retry it", "", "server_shutdown");
 }
 
 }  // namespace
@@ -134,12 +135,14 @@ std::unique_ptr<CompletionJob> CompletionService::start(const json& body, Endpoi
       if (!r.ignore_eos) params.stop_tokens = options_.eos_ids;
       params.logprobs = r.logprobs;
       params.top_logprobs = r.top_logprobs;
+      params.prompt_logprobs = r.echo && r.logprobs;
       Submission submission = engine_.submit(std::move(params));
       if (!submission.stream) throw submit_error(submission);  // ~CompletionJob cancels the others
       CompletionJob::Choice& choice = job->choices_.emplace_back();
       choice.index = int(job->choices_.size() - 1);
       choice.prompt_index = p;
       choice.stream = std::move(submission.stream);
+      if (r.echo) choice.echo = job->prompt_texts_[p];
       choice.decoder.emplace(tokenizer_, /*skip_special_tokens=*/true);
       choice.stop.emplace(r.stop);
       choice.logprobs = endpoint == Endpoint::ChatCompletions ? json::array() : json::object();
@@ -163,9 +166,11 @@ CompletionJob::~CompletionJob() {
   record_metrics();
 }
 
+std::string CompletionJob::token_text(int32_t id) const {
+  return service_.tokenizer_.decode(std::span<const int32_t>(&id, 1));
+}
+
 void CompletionJob::add_logprob(Choice& choice, const SampledToken& sampled, size_t text_offset) {
-  const Tokenizer& tokenizer = service_.tokenizer_;
-  auto token_text = [&tokenizer](int32_t id) { return tokenizer.decode(std::span<const int32_t>(&id, 1)); };
   const std::string text = token_text(sampled.token);
   if (request_.endpoint == Endpoint::ChatCompletions) {
     json top = json::array();
@@ -176,8 +181,9 @@ void CompletionJob::add_logprob(Choice& choice, const SampledToken& sampled, siz
     choice.logprobs.push_back(
         {{"token", text}, {"logprob", sampled.logprob}, {"bytes", byte_list(text)}, {"top_logprobs", top}});
   } else {
+    // Keyed by text: of alternatives that decode alike, the most likely (the first) stays.
     json top = json::object();
-    for (const TokenLogprob& alt : sampled.top_logprobs) top[token_text(alt.token)] = alt.logprob;
+    for (const TokenLogprob& alt : sampled.top_logprobs) top.emplace(token_text(alt.token), alt.logprob);
     choice.logprobs["tokens"].push_back(text);
     choice.logprobs["token_logprobs"].push_back(sampled.logprob);
     choice.logprobs["top_logprobs"].push_back(top);
@@ -185,8 +191,41 @@ void CompletionJob::add_logprob(Choice& choice, const SampledToken& sampled, siz
   }
 }
 
+void CompletionJob::add_prompt_logprobs(Choice& choice, const std::vector<SampledToken>& scored) {
+  const std::vector<int32_t>& ids = prompt_ids_[choice.prompt_index];
+  BAMBA_DCHECK(scored.size() + 1 == ids.size());
+  // Offsets into the echoed text: where each token's decoded text begins (a text prompt's
+  // echo is the text itself, which has no special tokens such as BOS).
+  const bool text_prompt = request_.prompts[choice.prompt_index].text.has_value();
+  StreamDecoder decoder(service_.tokenizer_, /*skip_special_tokens=*/text_prompt);
+  size_t offset = 0;
+  json& lp = choice.logprobs;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const size_t text_offset = std::min(offset, choice.echo->size());
+    if (i == 0) {  // nothing predicts the first token
+      lp["tokens"].push_back(token_text(ids[0]));
+      lp["token_logprobs"].push_back(nullptr);
+      lp["top_logprobs"].push_back(nullptr);
+      lp["text_offset"].push_back(text_offset);
+    } else {
+      add_logprob(choice, scored[i - 1], text_offset);
+    }
+    offset += decoder.push(ids[i]).size();
+  }
+}
+
 std::string CompletionJob::take_events(Choice& choice, std::vector<TokenEvent>& events) {
   std::string out;
+  if (choice.echo) {
+    if (request_.logprobs) {
+      // Set before the first token: without them there are no tokens yet either.
+      std::optional<std::vector<SampledToken>> scored = choice.stream->take_prompt_logprobs();
+      if (!scored) return out;
+      add_prompt_logprobs(choice, *scored);
+    }
+    out = std::move(*choice.echo);
+    choice.echo.reset();
+  }
   Metrics& metrics = service_.metrics_;
   for (const TokenEvent& event : events) {
     if (choice.finish_reason) break;  // a stop string ended it; later tokens are discarded
@@ -211,14 +250,14 @@ std::string CompletionJob::take_events(Choice& choice, std::vector<TokenEvent>& 
 
 std::string CompletionJob::finish_choice(Choice& choice) {
   const EndReason reason = choice.stream->reason();
-  if (reason == EndReason::Error) throw ApiError(500, str_cat("generation failed: ", choice.stream->error()));
+  if (reason != EndReason::Stop && reason != EndReason::Length) throw unfinished_error(*choice.stream);
   const StopStringMatcher::Piece piece = choice.stop->push(choice.decoder->flush());
   std::string out = piece.text;
   if (piece.stopped) {
     choice.finish_reason = "stop";
   } else {
     out += choice.stop->flush();
-    choice.finish_reason = finish_reason_for(reason);
+    choice.finish_reason = reason == EndReason::Stop ? "stop" : "length";
   }
   return out;
 }
@@ -239,14 +278,17 @@ void CompletionJob::record_metrics() {
   service_.metrics_.count_tokens(u["prompt_tokens"].get<int64_t>(), u["completion_tokens"].get<int64_t>());
 }
 
-json CompletionJob::run_to_end() {
+std::optional<json> CompletionJob::run_to_end(const std::function<bool()>& client_connected) {
   std::vector<TokenEvent> events;
   for (Choice& choice : choices_) {
-    if (request_.echo) choice.text = prompt_texts_[choice.prompt_index];
     while (!choice.finish_reason) {
-      const bool done = choice.stream->wait(events, std::chrono::milliseconds(100));
+      const bool done = choice.stream->wait(events, std::chrono::milliseconds(50));
       choice.text += take_events(choice, events);
       if (done && !choice.finish_reason) choice.text += finish_choice(choice);
+      if (!choice.finish_reason && !client_connected()) {
+        for (Choice& c : choices_) c.stream->cancel();
+        return std::nullopt;
+      }
     }
   }
   const bool chat = request_.endpoint == Endpoint::ChatCompletions;
@@ -266,12 +308,12 @@ json CompletionJob::run_to_end() {
     }
   }
   record_metrics();
-  return {{"id", id_},
-          {"object", chat ? "chat.completion" : "text_completion"},
-          {"created", created_},
-          {"model", service_.options_.model_name},
-          {"choices", choices},
-          {"usage", usage()}};
+  return json{{"id", id_},
+              {"object", chat ? "chat.completion" : "text_completion"},
+              {"created", created_},
+              {"model", service_.options_.model_name},
+              {"choices", choices},
+              {"usage", usage()}};
 }
 
 json CompletionJob::chunk(json choices) const {
@@ -310,10 +352,9 @@ void CompletionJob::stream(const std::function<bool(const std::string&)>& write)
     for (Choice& choice : choices_) choice.stream->cancel();
     return false;
   };
-  for (Choice& choice : choices_) {
-    const std::string first = request_.echo ? prompt_texts_[choice.prompt_index] : std::string();
-    if (request_.endpoint == Endpoint::ChatCompletions || !first.empty())
-      if (!send(chunk(json::array({stream_choice(choice, first, false)})))) return;
+  if (request_.endpoint == Endpoint::ChatCompletions) {  // the role comes first
+    for (Choice& choice : choices_)
+      if (!send(chunk(json::array({stream_choice(choice, "", false)})))) return;
   }
   std::vector<TokenEvent> events;
   bool progressed = true;
@@ -335,9 +376,9 @@ void CompletionJob::stream(const std::function<bool(const std::string&)>& write)
         text = take_events(choice, events);
         if (done && !choice.finish_reason) text += finish_choice(choice);
       } catch (const ApiError& e) {
+        // No [DONE]: that would present the cut-short stream as a complete answer.
         send(e.to_json());
         for (Choice& c : choices_) c.stream->cancel();
-        write("data: [DONE]\n\n");
         return;
       }
       const bool final = choice.finish_reason.has_value();

@@ -59,10 +59,13 @@ class CompletionService {
 class CompletionJob {
  public:
   ~CompletionJob();
-  // Waits for every choice and returns the response object.
-  [[nodiscard]] nlohmann::json run_to_end();
+  // Waits for every choice and returns the response object; nullopt when `client_connected`
+  // (asked while waiting) turns false, every choice then cancelled. ApiError when a choice
+  // fails or the server shuts down before it ends.
+  [[nodiscard]] std::optional<nlohmann::json> run_to_end(const std::function<bool()>& client_connected);
   // Streams Server-Sent Events through `write` (false: the client is gone, so every choice
-  // is cancelled) ending with `data: [DONE]`.
+  // is cancelled) ending with `data: [DONE]`; a failure (or shutdown) ends the stream with an
+  // error event instead.
   void stream(const std::function<bool(const std::string&)>& write);
   [[nodiscard]] bool streaming() const { return request_.stream; }
 
@@ -72,6 +75,7 @@ class CompletionJob {
     int index = 0;
     size_t prompt_index = 0;
     std::shared_ptr<RequestStream> stream;
+    std::optional<std::string> echo;  // the prompt text, until it leads the choice's text
     std::optional<StreamDecoder> decoder;
     std::optional<StopStringMatcher> stop;
     int64_t n_tokens = 0;
@@ -84,11 +88,15 @@ class CompletionJob {
   CompletionJob(const CompletionService& service, CompletionRequest request,
                 std::vector<std::vector<int32_t>> prompt_ids, std::vector<std::string> prompt_texts);
 
-  // Moves new tokens of `choice` into its text and logprobs; returns the new text.
+  // Moves new tokens of `choice` into its text and logprobs, after the echoed prompt (which
+  // waits for the prompt's logprobs when those are asked for); returns the new text.
   std::string take_events(Choice& choice, std::vector<TokenEvent>& events);
+  // The echoed prompt's logprobs entries: null for its first token, then `scored`.
+  void add_prompt_logprobs(Choice& choice, const std::vector<SampledToken>& scored);
   // The text still held back once the choice's stream has finished.
   std::string finish_choice(Choice& choice);
   void add_logprob(Choice& choice, const SampledToken& sampled, size_t text_offset);
+  [[nodiscard]] std::string token_text(int32_t id) const;
   [[nodiscard]] nlohmann::json usage() const;
   [[nodiscard]] nlohmann::json chunk(nlohmann::json choices) const;
   [[nodiscard]] nlohmann::json stream_choice(Choice& choice, const std::string& text, bool final) const;

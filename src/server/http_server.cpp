@@ -2,16 +2,21 @@
 #include "server/http_server.h"
 
 #include <ctime>
+#include <optional>
 
 #include <httplib.h>
 
 #include "base/error.h"
 #include "server/api_error.h"
+#include "server/client_socket.h"
 
 namespace bamba::server {
 namespace {
 
 using nlohmann::json;
+
+// The status a request whose client hung up is counted under (nginx's; nobody receives it).
+constexpr int kClientClosedRequest = 499;
 
 void send_json(httplib::Response& res, int status, const json& body) {
   res.status = status;
@@ -135,8 +140,16 @@ void HttpServer::install_routes() {
         return;
       }
       if (!job->streaming()) {
+        // Nothing is written until the end, so the client's socket is watched instead: one
+        // that hangs up frees its sequences at the next engine step, as a stream's does.
+        const ClientSocket client = ClientSocket::find(req.local_addr, req.local_port, req.remote_addr, req.remote_port);
         try {
-          send_json(res, 200, job->run_to_end());
+          std::optional<json> response = job->run_to_end([&client] { return client.connected(); });
+          if (response) {
+            send_json(res, 200, *response);
+          } else {
+            res.status = kClientClosedRequest;
+          }
         } catch (const ApiError& e) {
           send_error(res, e);
         }

@@ -1,6 +1,7 @@
 // HttpServer: the HTTP transport (cpp-httplib) of the OpenAI-compatible API — routes,
-// bearer-token check, body limit, SSE streaming, OpenAI error bodies for every failure,
-// and a draining state for shutdown. The semantics live in CompletionService.
+// bearer-token check, body limit, SSE streaming, watching the socket of a waiting
+// non-streaming client, OpenAI error bodies for every failure, and a draining state for
+// shutdown. The semantics live in CompletionService.
 #pragma once
 
 #include <atomic>

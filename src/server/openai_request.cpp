@@ -204,8 +204,6 @@ CompletionRequest parse_completion_request(const json& body, Endpoint endpoint, 
       r.top_logprobs = int(integer_in(body, "logprobs", 0, 5));
     }
     if (field(body, "echo")) r.echo = boolean(body, "echo");
-    if (r.echo && r.logprobs)
-      throw invalid_field("echo", "'echo' together with 'logprobs' (prompt log-probabilities) is not supported");
   } else {
     if (field(body, "logprobs")) r.logprobs = boolean(body, "logprobs");
     if (field(body, "top_logprobs")) {

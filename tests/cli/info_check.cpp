@@ -50,6 +50,18 @@ int main(int argc, char** argv) {
             b9["state_bytes_per_sequence"].get<int64_t>() + 32768 * b9["kv_bytes_per_token"]["bf16"].get<int64_t>(),
         "bamba-9b 32k context cost");
 
+  // int8 KV: per layer and position, K and V of 8 heads x (128 values + one f32 scale); a bf16
+  // SSM state halves the state but not the f32 conv window.
+  const nlohmann::json b9q = info_json(bamba, {"--config", (shapes / "bamba-9b.json").string(), "--kv-dtype", "int8",
+                                               "--state-dtype", "bf16"});
+  check(b9q["kv_dtype"] == "int8" && b9q["state_dtype"] == "bf16", "bamba-9b dtypes: " + b9q["kv_dtype"].dump());
+  check(b9q["kv_bytes_per_token"]["int8"] == 3 * 2 * 8 * (128 + 4), "bamba-9b int8 KV bytes per token: " +
+                                                                         b9q["kv_bytes_per_token"].dump());
+  check(b9q["state_bytes_per_sequence"] == int64_t(29) * (3 * 8448 * 4 + 128 * 64 * 128 * 2),
+        "bamba-9b bf16 state bytes: " + b9q["state_bytes_per_sequence"].dump());
+  check(b9q["context_example"]["bytes"] == b9q["state_bytes_per_sequence"].get<int64_t>() + 32768 * 3 * 2 * 8 * 132,
+        "bamba-9b 32k context cost with int8 KV and bf16 state");
+
   const nlohmann::json b1 = info_json(bamba, {"--config", (shapes / "bamba-1b.json").string()});
   check(b1["n_params"].get<int64_t>() > 1'800'000'000 && b1["n_params"].get<int64_t>() < 2'000'000'000,
         "bamba-1b parameters: " + b1["n_params"].dump());

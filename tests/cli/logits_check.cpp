@@ -2,9 +2,9 @@
 // greedy tokens, as ONE batch, and compares the result with the float64 goldens: rows
 // [0, n) against logits_n (full forward), rows [n, n+16) against decode_logits_n (token k
 // fed at position n+k). Tolerances come from golden.json: fp32_engine for --precision f32,
-// bf16_engine otherwise.
+// bf16_engine otherwise. Further arguments (e.g. --kv-dtype int8) go to `bamba logits`.
 //
-// usage: logits_check BAMBA MODEL_DIR MODE PRECISION OUT.safetensors
+// usage: logits_check BAMBA MODEL_DIR MODE PRECISION OUT.safetensors [BAMBA_ARGS...]
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -76,7 +76,7 @@ int compare(const std::string& what, const float* engine, const float* golden, i
 }  // namespace
 
 int main(int argc, char** argv) {
-  check(argc == 6, "usage: logits_check BAMBA MODEL_DIR MODE PRECISION OUT.safetensors");
+  check(argc >= 6, "usage: logits_check BAMBA MODEL_DIR MODE PRECISION OUT.safetensors [BAMBA_ARGS...]");
   const std::string bamba = argv[1], model_dir = argv[2], mode = argv[3], precision = argv[4], out = argv[5];
   const Golden golden = Golden::open(model_dir);
   const nlohmann::json& t = golden.description.at("tolerances").at(precision == "f32" ? "fp32_engine" : "bf16_engine");
@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
   const int64_t n_decode = golden.description.at("n_decode").get<int64_t>();
 
   std::vector<std::string> args = {bamba, "logits", "-m", model_dir, "--out", out, "--mode", mode, "--precision", precision};
+  args.insert(args.end(), argv + 6, argv + argc);
   for (int64_t n : golden.lengths) {
     std::string ids;
     for (int32_t id : golden.ids("ids_" + std::to_string(n))) ids += std::to_string(id) + ",";

@@ -1,11 +1,13 @@
 // attention: hand-computed softmax cases, and every ISA variant against the reference for
-// GQA shapes, F32 and BF16 paged caches, prefill, continued prefill and decode.
+// GQA shapes, F32, BF16 and int8 paged caches, prefill, continued prefill and decode.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstddef>
 #include <limits>
 
 #include "kernel_test_util.h"
+#include "kernels/reference/quant_math.h"
 #include "kernels/reference/reference.h"
 
 namespace bamba::kernels {
@@ -13,11 +15,27 @@ namespace {
 
 using testing::random_floats;
 
+// One block of K or V in the int8 layout of ops.h: each (position, kv head) row quantized
+// with its own scale. NaN rows (past n_ctx) get a NaN scale, so reading them shows.
+std::vector<std::byte> int8_block(const std::vector<float>& values, int64_t block_len, int64_t kv_heads,
+                                  int64_t head_dim) {
+  std::vector<std::byte> block(size_t(kv_block_bytes(DType::I8, block_len, kv_heads, head_dim)));
+  auto* q = reinterpret_cast<int8_t*>(block.data());
+  auto* scales = reinterpret_cast<float*>(block.data() + int8_kv_scales_offset(block_len, kv_heads, head_dim));
+  for (int64_t row = 0; row < block_len * kv_heads; ++row) {
+    const float* x = values.data() + row * head_dim;
+    scales[row] = std::isnan(x[0]) ? std::numeric_limits<float>::quiet_NaN()
+                                   : reference::quantize_activation_row(x, head_dim, q + row * head_dim);
+  }
+  return block;
+}
+
 // A paged KV cache of n_ctx positions; slots past n_ctx in the last block hold NaN, which
 // must never be read.
 struct PagedCache {
   std::vector<std::vector<float>> k32, v32;
   std::vector<std::vector<uint16_t>> k16, v16;
+  std::vector<std::vector<std::byte>> k8, v8;
   std::vector<const void*> k_ptrs, v_ptrs;
 
   PagedCache(DType dtype, int64_t n_ctx, int64_t block_len, int64_t kv_heads, int64_t head_dim, uint32_t seed) {
@@ -34,6 +52,11 @@ struct PagedCache {
         v32.push_back(std::move(v));
         k_ptrs.push_back(k32.back().data());
         v_ptrs.push_back(v32.back().data());
+      } else if (dtype == DType::I8) {
+        k8.push_back(int8_block(k, block_len, kv_heads, head_dim));
+        v8.push_back(int8_block(v, block_len, kv_heads, head_dim));
+        k_ptrs.push_back(k8.back().data());
+        v_ptrs.push_back(v8.back().data());
       } else {
         std::vector<uint16_t> k_half(k.size()), v_half(v.size());
         for (size_t i = 0; i < k.size(); ++i) k_half[i] = f32_to_bf16(k[i]), v_half[i] = f32_to_bf16(v[i]);
@@ -78,10 +101,12 @@ TEST(Attention, VariantsMatchReference) {
   const Case cases[] = {
       {4, 2, 16, 16, 0, 1},   {4, 2, 16, 16, 0, 17},  {6, 2, 16, 5, 7, 3},    {3, 3, 34, 16, 40, 1},
       {8, 1, 64, 16, 299, 1}, {8, 2, 64, 32, 0, 70},  {2, 1, 128, 7, 20, 9},  {4, 4, 8, 1, 3, 4},
+      {3, 1, 33, 3, 2, 4},  // 99 int8 values per block: the scales start after a padding byte
+      {4, 1, 40, 5, 11, 9},  // 36 rows: the register-blocked prompt path, head_dim off the vector width
   };
   ThreadPool pool(2);
   uint32_t seed = 100;
-  for (DType dtype : {DType::F32, DType::BF16}) {
+  for (DType dtype : {DType::F32, DType::BF16, DType::I8}) {
     for (const Case& c : cases) {
       const int64_t n_ctx = c.first_pos + c.tokens, width = c.heads * c.head_dim;
       const PagedCache cache(dtype, n_ctx, c.block_len, c.kv_heads, c.head_dim, seed);

@@ -50,8 +50,8 @@ class EngineOnTinyModel : public ::testing::TestWithParam<kernels::MathMode> {
   std::vector<Output> run(const std::vector<std::vector<int32_t>>& prompts, int max_seqs,
                                         int64_t max_new) {
     const DType kv = GetParam() == kernels::MathMode::F32 ? DType::F32 : DType::BF16;
-    const MemoryPlan plan = plan_memory(model_->config(), int64_t(64) << 20, max_seqs, 512, 16, kv);
-    ModelRunner runner(*model_, plan, kv, pool_);
+    const MemoryPlan plan = plan_memory(model_->config(), int64_t(64) << 20, max_seqs, 512, 16, kv, DType::F32);
+    ModelRunner runner(*model_, plan, kv, DType::F32, pool_);
     EngineOptions options;
     options.max_context = 512;
     options.scheduler = {.max_seqs = max_seqs, .max_batch_tokens = 96, .prefill_chunk = 32,

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <optional>
 #include <thread>
 
 #include "mock_step_model.h"
@@ -125,6 +127,46 @@ TEST(EngineLoop, LogprobsAreReportedWhenAsked) {
   }
 }
 
+// Prompt log-probabilities (echo) come from every prompt position's logits, across chunks,
+// reach the stream before the first token, and leave the sampled tokens unchanged.
+TEST(EngineLoop, PromptLogprobsScoreEveryPromptTokenAfterTheFirst) {
+  MockStepModel model(2, kVocab);
+  EngineLoop engine(model, engine_options(2, 64, 16));
+  const auto prompt = prompt_of_length(37, 5);  // three chunks of 16
+  RequestParams params = greedy_params(prompt, 4);
+  params.logprobs = true;
+  params.top_logprobs = 3;
+  params.prompt_logprobs = true;
+  Submission sub = engine.submit(params);
+  Submission beside = engine.submit(greedy_params(prompt_of_length(20, 6), 4));
+  std::optional<std::vector<SampledToken>> scored;
+  std::vector<TokenEvent> events;
+  while (engine.step()) {
+    sub.stream->wait(events, std::chrono::milliseconds(0));
+    if (!scored) scored = sub.stream->take_prompt_logprobs();
+    if (!events.empty()) EXPECT_TRUE(scored.has_value()) << "a token came before the prompt's logprobs";
+  }
+  sub.stream->wait(events, std::chrono::milliseconds(0));
+  std::vector<int32_t> tokens;
+  for (const TokenEvent& e : events) tokens.push_back(e.sampled.token);
+  ASSERT_TRUE(scored.has_value());
+  ASSERT_EQ(scored->size(), prompt.size() - 1);
+  for (size_t i = 1; i < prompt.size(); ++i) {
+    const std::vector<float> logits = model.logits_after({prompt.begin(), prompt.begin() + ptrdiff_t(i)});
+    const SampledToken& got = (*scored)[i - 1];
+    EXPECT_EQ(got.token, prompt[i]);
+    float max = logits[0];
+    for (float x : logits) max = std::max(max, x);
+    double sum = 0;
+    for (float x : logits) sum += std::exp(double(x - max));
+    EXPECT_NEAR(got.logprob, logits[size_t(prompt[i])] - max - std::log(sum), 1e-5) << "prompt token " << i;
+    ASSERT_EQ(got.top_logprobs.size(), 3u);
+    EXPECT_NEAR(got.top_logprobs[0].logprob, -std::log(sum), 1e-5);
+  }
+  EXPECT_EQ(tokens, model.greedy(prompt, 4));
+  EXPECT_EQ(drain(*beside.stream), model.greedy(prompt_of_length(20, 6), 4));
+}
+
 TEST(EngineLoop, CancelledRequestFreesItsSlotAndBlocks) {
   MockStepModel model(2, kVocab);
   EngineLoop engine(model, engine_options(2, 64, 16));
@@ -182,7 +224,7 @@ TEST(EngineLoop, ThreadServesConcurrentClientsAndShutsDown) {
   EXPECT_EQ(engine.submit(greedy_params({1}, 4)).error, SubmitError::ShuttingDown);
 }
 
-TEST(EngineLoop, ShutdownCancelsWhatOutlivesTheGracePeriod) {
+TEST(EngineLoop, ShutdownEndsWhatOutlivesTheGracePeriod) {
   MockStepModel model(1, kVocab);
   EngineOptions options = engine_options(1, 64, 16);
   EngineLoop engine(model, options);
@@ -190,8 +232,8 @@ TEST(EngineLoop, ShutdownCancelsWhatOutlivesTheGracePeriod) {
   Submission waiting = engine.submit(greedy_params({4, 5}, 10));
   ASSERT_TRUE(engine.step());
   engine.shutdown(std::chrono::milliseconds(0));
-  EXPECT_EQ(running.stream->reason(), EndReason::Cancelled);
-  EXPECT_EQ(waiting.stream->reason(), EndReason::Cancelled);
+  EXPECT_EQ(running.stream->reason(), EndReason::Shutdown);
+  EXPECT_EQ(waiting.stream->reason(), EndReason::Shutdown);
   EXPECT_EQ(model.slots_in_use(), 0);
 }
 

@@ -74,6 +74,15 @@ class MockStepModel : public StepModel {
     return n;
   }
 
+  // The logits row the mock gives after `tokens` (the logits of their last position).
+  [[nodiscard]] std::vector<float> logits_after(const std::vector<int32_t>& tokens) const {
+    uint64_t h = kEmpty;
+    for (int32_t t : tokens) h = mix(h ^ uint64_t(t));
+    std::vector<float> row(static_cast<size_t>(vocab_));
+    write_logits(h, row.data());
+    return row;
+  }
+
   // The greedy continuation the mock defines for a prompt, computed without any engine.
   [[nodiscard]] std::vector<int32_t> greedy(const std::vector<int32_t>& prompt, int64_t n) const {
     uint64_t h = kEmpty;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "golden_test_data.h"
@@ -49,6 +50,29 @@ TEST(PublicApi, LogitsGenerateSample) {
   EXPECT_THROW((void)model.tokenize("no tokenizer here"), std::runtime_error);
   const std::vector<std::vector<int32_t>> outside = {std::vector<int32_t>{1, 9999}};
   EXPECT_THROW((void)model.logits(outside), std::runtime_error);
+}
+
+// Int8 KV and a bf16 SSM state: lossy, within the golden's bf16-engine bound (atol 0.61), and
+// generation runs on them.
+TEST(PublicApi, CacheDtypes) {
+  const auto dir = bamba::testing::tiny_model_dir("tiny-a");
+  bamba::api::Model model = bamba::api::Model::load(
+      dir, {.n_threads = 2, .precision = bamba::api::Precision::F32, .kv_dtype = bamba::api::KvCacheDtype::Int8,
+            .state_dtype = bamba::api::StateDtype::BF16});
+  const auto golden = bamba::io::SafetensorsFile::open(dir / "golden.safetensors");
+  const auto ids = golden_tensor<int32_t>(*golden, "ids_64");
+  const auto expected = golden_tensor<float>(*golden, "logits_64");
+  const std::vector<std::vector<float>> logits = model.logits({ids});
+  ASSERT_EQ(logits[0].size(), expected.size());
+  double worst = 0;
+  for (size_t i = 0; i < expected.size(); ++i) worst = std::max(worst, double(std::abs(logits[0][i] - expected[i])));
+  EXPECT_GT(worst, 1e-5);  // not the exact path
+  EXPECT_LT(worst, 0.61);
+  bamba::api::GenerateOptions options;
+  options.sampling = bamba::api::SamplingOptions{.temperature = 0.0f};
+  options.max_new_tokens = 4;
+  options.ignore_eos = true;
+  EXPECT_EQ(model.generate(ids, options).tokens.size(), 4u);
 }
 
 TEST(PublicApi, LoadErrorsAreExceptions) {

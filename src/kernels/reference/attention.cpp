@@ -2,6 +2,7 @@
 // a max-subtracted softmax, and the weighted sum of values (numerics §3.1).
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <vector>
 
 #include "kernels/reference/reference.h"
@@ -10,10 +11,17 @@
 namespace bamba::kernels::reference {
 namespace {
 
-// Element c of kv head kvh at position pos of a paged cache.
+// Element c of kv head kvh at position pos of a paged cache; int8 rows times their scale.
 float kv_at(const AttentionArgs& a, const void* const* blocks, int64_t pos, int64_t kvh, int64_t c) {
-  const int64_t in_block = (pos % a.block_len) * a.n_kv_heads * a.head_dim + kvh * a.head_dim + c;
-  return load_as_f32(blocks[pos / a.block_len], a.kv_dtype, in_block);
+  const void* block = blocks[pos / a.block_len];
+  const int64_t row = (pos % a.block_len) * a.n_kv_heads + kvh;
+  if (a.kv_dtype == DType::I8) {
+    const auto* bytes = static_cast<const std::byte*>(block);
+    const auto* scales =
+        reinterpret_cast<const float*>(bytes + int8_kv_scales_offset(a.block_len, a.n_kv_heads, a.head_dim));
+    return float(reinterpret_cast<const int8_t*>(bytes)[row * a.head_dim + c]) * scales[row];
+  }
+  return load_as_f32(block, a.kv_dtype, row * a.head_dim + c);
 }
 
 }  // namespace

@@ -1,9 +1,13 @@
 // End-to-end tests of the OpenAI API of `bamba serve` with the official openai client:
-// completions and chat, streaming and not, n, stop strings, logprobs, seeds, echo, usage,
-// and every error class (400, 401, 404, 413, 429, and the chat-template 400).
+// completions and chat, streaming and not, n, stop strings, logprobs, seeds, echo (with the
+// prompt's logprobs checked against `bamba logits`), usage, every error class (400, 401,
+// 404, 413, 429, and the chat-template 400), and `serve --synthetic`.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { eventually, metric, post, startServer } from './harness.mjs';
+import { eventually, metric, post, readSafetensors, runBamba, startServer } from './harness.mjs';
 
 const greedy = { model: 'tiny', temperature: 0 };
 
@@ -65,6 +69,49 @@ describe('bamba serve API', () => {
   test('completion: echo puts the prompt first', async () => {
     const r = await client.completions.create({ ...greedy, prompt: 'echo me', max_tokens: 3, echo: true });
     assert.ok(r.choices[0].text.startsWith('echo me'));
+  });
+
+  test('completion: echo with logprobs scores the prompt as `bamba logits` does', async () => {
+    const ids = [1, 17, 42, 99, 7, 250, 31, 64, 5, 120, 77, 13, 200, 9, 150, 33, 88, 21, 3, 111];
+    const body = { ...greedy, prompt: ids, max_tokens: 4, echo: true, logprobs: 2, ignore_eos: true };
+    const r = await client.completions.create(body);
+    const lp = r.choices[0].logprobs;
+    assert.equal(lp.tokens.length, ids.length + r.usage.completion_tokens);
+    assert.equal(lp.token_logprobs[0], null);
+    assert.equal(lp.top_logprobs[0], null);
+    assert.equal(lp.text_offset[0], 0);
+    for (let i = 1; i < lp.text_offset.length; ++i) assert.ok(lp.text_offset[i] >= lp.text_offset[i - 1]);
+
+    // Reference: every position's logits of the same ids, from one prefill.
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bamba-logits-')), 'logits.safetensors');
+    const run = await runBamba(['logits', '-m', server.modelDir, '--ids', ids.join(','), '--out', out,
+                                '--threads', '1']);
+    assert.equal(run.code, 0, run.stderr);
+    const { shape, data } = readSafetensors(out).logits_0;
+    fs.rmSync(path.dirname(out), { recursive: true, force: true });
+    const vocab = shape[1];
+    const logSoftmax = (row) => {
+      const x = data.subarray(row * vocab, (row + 1) * vocab);
+      const max = x.reduce((a, b) => Math.max(a, b), -Infinity);
+      const lse = max + Math.log(x.reduce((a, b) => a + Math.exp(b - max), 0));
+      return Array.from(x, (v) => v - lse);
+    };
+    const tolerance = 2e-2;  // bf16 arithmetic, possibly another kernel path
+    for (let i = 1; i <= ids.length; ++i) {
+      const ref = logSoftmax(i - 1);  // position i-1 predicts token i
+      const best = Math.max(...ref);
+      // The prompt token's own logprob; past the prompt, greedy took the most likely token.
+      const expected = i < ids.length ? ref[ids[i]] : best;
+      assert.ok(Math.abs(lp.token_logprobs[i] - expected) < tolerance,
+                `token ${i}: ${lp.token_logprobs[i]} vs ${expected}`);
+      assert.ok(Math.abs(Math.max(...Object.values(lp.top_logprobs[i])) - best) < tolerance, `top of token ${i}`);
+    }
+
+    // Streaming brings the same text and tokens, the echo first.
+    const chunks = await collect(await client.completions.create({ ...body, stream: true }));
+    const text = chunks.flatMap((c) => c.choices.map((ch) => ch.text)).join('');
+    assert.equal(text, r.choices[0].text);
+    assert.deepEqual(chunks.flatMap((c) => c.choices.flatMap((ch) => ch.logprobs?.tokens ?? [])), lp.tokens);
   });
 
   test('chat: streaming equals non-streaming', async () => {
@@ -236,5 +283,40 @@ describe('bamba serve with a full queue', () => {
     for (const r of results.filter((x) => x.status === 429)) assert.equal(r.json.error.type, 'rate_limit_error');
     const health = await fetch(`${server.url}/health`);
     assert.equal(health.status, 200);
+  });
+});
+
+describe('bamba serve --synthetic', () => {
+  let dir;
+  before(() => {
+    // Random weights with the tiny model's shape (its vocabulary fits the test tokenizer).
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bamba-synthetic-'));
+    fs.copyFileSync(path.join(process.env.BAMBA_TEST_DATA_DIR, 'bamba', 'tiny-a', 'config.json'),
+                    path.join(dir, 'config.json'));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const tokenizer = (name) => path.join(process.env.BAMBA_TEST_DATA_DIR, ...name);
+
+  test('serves completions of random weights; chat has no template', async () => {
+    const server = await startServer([], { modelArgs: ['--synthetic', path.join(dir, 'config.json'), '--tokenizer',
+                                                       tokenizer(['server', 'tokenizer.json'])] });
+    try {
+      const r = await server.client().completions.create({ model: 'tiny', prompt: 'the cat', max_tokens: 5,
+                                                           temperature: 0, ignore_eos: true });
+      assert.equal(r.usage.completion_tokens, 5);
+      assert.equal(r.choices[0].finish_reason, 'length');
+      await assert.rejects(
+        server.client().chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'hi' }] }),
+        (e) => e.status === 400 && /chat template/.test(e.message));
+    } finally {
+      assert.equal((await server.stop()).code, 0);
+    }
+  });
+
+  test('refuses a tokenizer larger than the model vocabulary', async () => {
+    const run = await runBamba(['serve', '--synthetic', path.join(dir, 'config.json'), '--port', '0', '--tokenizer',
+                                tokenizer(['tokenizers', 'llama3', 'tokenizer.json'])]);
+    assert.notEqual(run.code, 0);
+    assert.match(run.stderr, /vocabulary has 128256 ids, more than the \d+ of the model shape/);
   });
 });

@@ -1,5 +1,6 @@
 // Starts `bamba serve` on a free loopback port for a test, with a servable copy of the tiny
-// test model (tiny-a's config and weights + the small test tokenizer), and always stops it.
+// test model (tiny-a's config and weights + the small test tokenizer), and always stops it;
+// runs other `bamba` commands and reads the safetensors files they write.
 // Environment (set by ctest): BAMBA_BIN, the bamba binary; BAMBA_TEST_DATA_DIR, tests/data.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,12 +24,13 @@ export function makeModelDir({ chatTemplate = true } = {}) {
   return dir;
 }
 
-// Starts the server and resolves once it prints its address.
-export async function startServer(args = [], { chatTemplate = true, startTimeoutMs = 60000 } = {}) {
+// Starts the server and resolves once it prints its address. `modelArgs` replaces
+// `-m <the tiny model folder>` (e.g. --synthetic); the folder is made either way.
+export async function startServer(args = [], { chatTemplate = true, startTimeoutMs = 60000, modelArgs = null } = {}) {
   const modelDir = makeModelDir({ chatTemplate });
   const defaults = { '--memory': '64M', '--ctx-size': '512', '--threads': '1' };
   for (const flag of Object.keys(defaults)) if (args.includes(flag)) delete defaults[flag];
-  const proc = spawn(bin, ['serve', '-m', modelDir, '--port', '0', '--served-model-name', 'tiny',
+  const proc = spawn(bin, ['serve', ...(modelArgs ?? ['-m', modelDir]), '--port', '0', '--served-model-name', 'tiny',
                            ...Object.entries(defaults).flat(), ...args],
                      { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -48,6 +50,7 @@ export async function startServer(args = [], { chatTemplate = true, startTimeout
   });
   const server = {
     url,
+    modelDir,
     proc,
     exited,
     stderr: () => stderr,
@@ -64,6 +67,33 @@ export async function startServer(args = [], { chatTemplate = true, startTimeout
     },
   };
   return server;
+}
+
+// Runs `bamba` with `args` to completion; resolves to { code, stdout, stderr }.
+export function runBamba(args) {
+  return new Promise((resolve) => {
+    const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    proc.stdout.on('data', (d) => { stdout += d; });
+    proc.stderr.on('data', (d) => { stderr += d; });
+    proc.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+// The F32 tensors of a safetensors file, by name: { shape, data: Float32Array }.
+export function readSafetensors(file) {
+  const bytes = fs.readFileSync(file);
+  const headerLength = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8'));
+  const tensors = {};
+  for (const [name, info] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    if (info.dtype !== 'F32') throw new Error(`${name}: expected F32, found ${info.dtype}`);
+    const [begin, end] = info.data_offsets;
+    const data = bytes.subarray(8 + headerLength + begin, 8 + headerLength + end);
+    tensors[name] = { shape: info.shape, data: new Float32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length)) };
+  }
+  return tensors;
 }
 
 // Raw HTTP for what the openai client cannot send (broken JSON, huge bodies).
