@@ -34,21 +34,14 @@ inline V load_bf16(const uint16_t* p) {
 inline float widen_bf16(uint16_t bits) { return _mm_cvtss_f32(_mm_castsi128_ps(_mm_cvtsi32_si128(int(uint32_t(bits) << 16)))); }
 inline float widen_f16(uint16_t bits) { return _cvtsh_ss(bits); }
 
+#include "kernels/cpu/exp_poly.inc"
+
 // e^x: x = n·ln2 + r, |r| ≤ ln2/2, e^r by Cephes' degree-6 polynomial, times 2^n (scalef
 // gives 0 or inf past the f32 range, and subnormals in between).
 inline V exp_approx(V x) {
   x = _mm512_min_ps(_mm512_max_ps(x, set1(-104.0f)), set1(89.0f));
   const V n = _mm512_roundscale_ps(mul(x, set1(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  V r = fmadd(n, set1(-0.693359375f), x);
-  r = fmadd(n, set1(2.12194440e-4f), r);
-  V p = set1(1.9875691500e-4f);
-  p = fmadd(p, r, set1(1.3981999507e-3f));
-  p = fmadd(p, r, set1(8.3334519073e-3f));
-  p = fmadd(p, r, set1(4.1665795894e-2f));
-  p = fmadd(p, r, set1(1.6666665459e-1f));
-  p = fmadd(p, r, set1(5.0000001201e-1f));
-  p = fmadd(p, mul(r, r), add(r, set1(1.0f)));
-  return _mm512_scalef_ps(p, n);
+  return _mm512_scalef_ps(exp_of_remainder(x, n), n);
 }
 
 
