@@ -10,7 +10,6 @@ namespace bamba::kernels::avx512vnni {
 // products. F32 mode: Int8 weights widened in registers and FMA'd with f32 activations.
 // Shapes this variant does not cover (group sizes that are not multiples of 64, Int4 in F32
 // mode) go to the reference.
-void matmul_quantized(const float* x, int64_t m, int64_t x_stride, const Matrix& w, float* y, int64_t y_stride,
-                      MathMode mode, ThreadPool& pool);
+decltype(kernels::matmul) matmul_quantized;
 
 }  // namespace bamba::kernels::avx512vnni

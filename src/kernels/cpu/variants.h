@@ -1,6 +1,7 @@
 // The SIMD variants in this folder, one namespace per instruction-set level. Each is
 // compiled with its own target flags and reached only through dispatch.cpp, after the CPU
-// check; an op without a variant at some level uses the reference there.
+// check; an op without a variant at some level uses the reference there. Each op is declared
+// with the type of its ops.h counterpart, so the signatures live in one place.
 #pragma once
 
 #include "kernels/ops.h"
@@ -8,48 +9,35 @@
 namespace bamba::kernels {
 
 namespace avx2 {
-void matmul(const float* x, int64_t m, int64_t x_stride, const Matrix& w, float* y, int64_t y_stride,
-            MathMode mode, ThreadPool& pool);
-void attention(const AttentionArgs& args, ThreadPool& pool);
-void ssd_chunk_scan(const SsmScanArgs& args, int64_t chunk_len, ThreadPool& pool);
-void embedding_rows(const Matrix& table, const int32_t* ids, int64_t n_ids, float* out);
-void rms_norm(const float* x, int64_t m, int64_t n, const float* w, float eps, float* y);
-void gated_rms_norm(const float* y, int64_t y_stride, const float* z, int64_t z_stride, int64_t m,
-                    int64_t n, int64_t n_groups, const float* w, float eps, float* out,
-                    int64_t out_stride);
-void swiglu(const float* gate, const float* up, int64_t n, float* out);
-void add_inplace(float* dst, const float* src, int64_t n);
-void rope(float* x, int64_t n_tokens, int64_t x_stride, int64_t n_heads, int64_t head_dim,
-          int64_t rotary_dim, float theta, const int32_t* positions);
-void causal_conv1d_silu(const float* in, int64_t in_stride, int64_t n_tokens, int64_t channels,
-                        float* window, const float* w, const float* bias, int64_t d_conv,
-                        float* out, int64_t out_stride);
+decltype(kernels::matmul) matmul;
+decltype(kernels::attention) attention;
+decltype(kernels::ssd_chunk_scan) ssd_chunk_scan;
+decltype(kernels::embedding_rows) embedding_rows;
+decltype(kernels::rms_norm) rms_norm;
+decltype(kernels::gated_rms_norm) gated_rms_norm;
+decltype(kernels::swiglu) swiglu;
+decltype(kernels::add_inplace) add_inplace;
+decltype(kernels::rope) rope;
+decltype(kernels::causal_conv1d_silu) causal_conv1d_silu;
 }  // namespace avx2
 
 namespace avx512 {
-void matmul(const float* x, int64_t m, int64_t x_stride, const Matrix& w, float* y, int64_t y_stride,
-            MathMode mode, ThreadPool& pool);
-void attention(const AttentionArgs& args, ThreadPool& pool);
-void ssd_chunk_scan(const SsmScanArgs& args, int64_t chunk_len, ThreadPool& pool);
-void ssm_scan_recurrent(const SsmScanArgs& args, ThreadPool& pool);
-void embedding_rows(const Matrix& table, const int32_t* ids, int64_t n_ids, float* out);
-void rms_norm(const float* x, int64_t m, int64_t n, const float* w, float eps, float* y);
-void gated_rms_norm(const float* y, int64_t y_stride, const float* z, int64_t z_stride, int64_t m,
-                    int64_t n, int64_t n_groups, const float* w, float eps, float* out,
-                    int64_t out_stride);
-void swiglu(const float* gate, const float* up, int64_t n, float* out);
-void add_inplace(float* dst, const float* src, int64_t n);
-void rope(float* x, int64_t n_tokens, int64_t x_stride, int64_t n_heads, int64_t head_dim,
-          int64_t rotary_dim, float theta, const int32_t* positions);
-void causal_conv1d_silu(const float* in, int64_t in_stride, int64_t n_tokens, int64_t channels,
-                        float* window, const float* w, const float* bias, int64_t d_conv,
-                        float* out, int64_t out_stride);
+decltype(kernels::matmul) matmul;
+decltype(kernels::attention) attention;
+decltype(kernels::ssd_chunk_scan) ssd_chunk_scan;
+decltype(kernels::ssm_scan_recurrent) ssm_scan_recurrent;
+decltype(kernels::embedding_rows) embedding_rows;
+decltype(kernels::rms_norm) rms_norm;
+decltype(kernels::gated_rms_norm) gated_rms_norm;
+decltype(kernels::swiglu) swiglu;
+decltype(kernels::add_inplace) add_inplace;
+decltype(kernels::rope) rope;
+decltype(kernels::causal_conv1d_silu) causal_conv1d_silu;
 }  // namespace avx512
 
 // AVX-512 plus AVX512-BF16 (and VNNI for the int8 peak loop).
 namespace avx512bf16 {
-void matmul(const float* x, int64_t m, int64_t x_stride, const Matrix& w, float* y, int64_t y_stride,
-            MathMode mode, ThreadPool& pool);
+decltype(kernels::matmul) matmul;
 // Register-only loops for the roofline: run `iterations`, return the operations done.
 double peak_loop_bf16(int64_t iterations);
 double peak_loop_int8(int64_t iterations);
@@ -58,8 +46,7 @@ double peak_loop_int8(int64_t iterations);
 // AVX512-BF16 plus AMX tiles (the calling thread must have the kernel's tile permission,
 // which cpu_features() requests).
 namespace amx {
-void matmul(const float* x, int64_t m, int64_t x_stride, const Matrix& w, float* y, int64_t y_stride,
-            MathMode mode, ThreadPool& pool);
+decltype(kernels::matmul) matmul;
 double peak_loop_bf16(int64_t iterations);
 double peak_loop_int8(int64_t iterations);
 }  // namespace amx
