@@ -60,11 +60,9 @@ struct TestMatrices {
     m.cols = kCols;
     m.quant = quant;
     const int64_t n = kRows * kCols;
-    if (quant == Quant::None) {
-      weight_bytes = n * 2;
-    } else {
-      weight_bytes = n / (quant == Quant::Int4 ? 2 : 1) + n / group_size * int64_t(sizeof(float));
-    }
+    const int64_t value_bytes = quant == Quant::None ? n * 2 : quant == Quant::Int4 ? n / 2 : n;  // of one copy
+    const int64_t n_scales = quant == Quant::None ? 0 : n / group_size;                         // of one copy
+    weight_bytes = value_bytes + n_scales * int64_t(sizeof(float));
     const int64_t n_copies = (kMinTotalBytes + weight_bytes - 1) / weight_bytes;
     if (quant == Quant::None) {
       const std::vector<float> w = random_floats(size_t(n * n_copies), 1, -0.05f, 0.05f);
@@ -72,8 +70,8 @@ struct TestMatrices {
       for (size_t i = 0; i < w.size(); ++i) bf16[i] = f32_to_bf16(w[i]);
       m.dtype = DType::BF16;
     } else {
-      bytes = random_bytes(size_t(n / (quant == Quant::Int4 ? 2 : 1) * n_copies), 2);
-      scales = random_floats(size_t(n / group_size * n_copies), 3, 0.001f, 0.01f);
+      bytes = random_bytes(size_t(value_bytes * n_copies), 2);
+      scales = random_floats(size_t(n_scales * n_copies), 3, 0.001f, 0.01f);
       m.dtype = quant == Quant::Int4 ? DType::U8 : DType::I8;
       m.group_size = group_size;
     }
@@ -81,8 +79,8 @@ struct TestMatrices {
       if (quant == Quant::None) {
         m.data = bf16.data() + c * n;
       } else {
-        m.data = bytes.data() + c * (n / (quant == Quant::Int4 ? 2 : 1));
-        m.scales = scales.data() + c * (n / group_size);
+        m.data = bytes.data() + c * value_bytes;
+        m.scales = scales.data() + c * n_scales;
       }
       copies.push_back(m);
     }
