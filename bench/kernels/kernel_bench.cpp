@@ -74,6 +74,7 @@ struct TestMatrices {
       scales = random_floats(size_t(n_scales * n_copies), 3, 0.001f, 0.01f);
       m.dtype = quant == Quant::Int4 ? DType::U8 : DType::I8;
       m.group_size = group_size;
+      m.layout = QuantLayout::RowBlocks;  // as loaded models hold them; random bytes fit any layout
     }
     for (int64_t c = 0; c < n_copies; ++c) {
       if (quant == Quant::None) {

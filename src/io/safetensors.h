@@ -63,6 +63,10 @@ class TensorStore {
   // Drops the resident pages of a mapped tensor that has been converted and will not be read
   // again soon (reading it later faults it back in from the file); in-memory stores keep theirs.
   void release_pages(const TensorInfo& tensor) const;
+  // The tensor's bytes, writable for reordering in place. Writes stay private to this process:
+  // a file is mapped copy-on-write (MAP_PRIVATE) and never changes, and a written page simply
+  // stops being shared with the page cache (no second copy of the tensor is ever made).
+  [[nodiscard]] std::byte* writable(const TensorInfo& tensor) const;
 
  private:
   std::vector<std::unique_ptr<SafetensorsFile>> files_;

@@ -151,4 +151,16 @@ void TensorStore::release_pages(const TensorInfo& tensor) const {
   if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
+std::byte* TensorStore::writable(const TensorInfo& tensor) const {
+  auto* data = const_cast<std::byte*>(tensor.data);  // in memory: the store's own buffers
+  if (files_.empty() || tensor.nbytes == 0) return data;
+  const auto page = uintptr_t(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = uintptr_t(data) / page * page;
+  const uintptr_t end = (uintptr_t(data) + tensor.nbytes + page - 1) / page * page;
+  if (mprotect(reinterpret_cast<void*>(begin), end - begin, PROT_READ | PROT_WRITE) != 0) {
+    fail(tensor.file.string(), ": tensor '", tensor.name, "' cannot be made writable: ", std::strerror(errno));
+  }
+  return data;
+}
+
 }  // namespace bamba::io

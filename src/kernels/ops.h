@@ -12,10 +12,21 @@
 namespace bamba::kernels {
 
 // How a Matrix's values are stored. None: plain dtype elements. Int8: dtype I8, one signed
-// byte q per weight. Int4: dtype U8, two weights per byte, each (q + 8) in a nibble, element 2i
-// in the low nibble of byte i (compressed-tensors "pack-quantized" order).
-// Quantized weights are w[j, k] = scales[j * (cols / group_size) + k / group_size] * q[j, k].
+// byte q per weight. Int4: dtype U8, two weights per byte, each (q + 8) in a nibble.
+// Quantized weights are w[j, k] = s[j, k / group_size] · q[j, k], in one of two layouts.
 enum class Quant : uint8_t { None, Int8, Int4 };
+
+// RowMajor: as checkpoints store them — q row by row (Int4: element 2i of a row in the low
+// nibble of byte i, compressed-tensors "pack-quantized" order), s[j, g] at
+// scales[j · groups + g].
+// RowBlocks (made by quant_layout.h's block_rows_in_place): rows in blocks of
+// kQuantRowBlock (the last block may be shorter: R rows); inside a block, for every 4 (Int8)
+// or 8 (Int4) consecutive columns k0.., R·4 bytes with row r's at r·4 — Int8: q[k0 + t] in
+// byte t; Int4: byte t = (q[k0 + t] + 8) | (q[k0 + 4 + t] + 8) << 4. Scales: per block, per
+// group, R floats. One vector register then holds the same columns of 16 rows, so integer
+// dot-product kernels stream each block contiguously and finish without horizontal sums.
+enum class QuantLayout : uint8_t { RowMajor, RowBlocks };
+inline constexpr int64_t kQuantRowBlock = 16;
 
 // A weight matrix in its stored dtype (F32, F16 or BF16) or quantized, row-major
 // [rows, cols]: the Hugging Face Linear layout [out_features, in_features].
@@ -25,8 +36,9 @@ struct Matrix {
   int64_t rows = 0;  // out features
   int64_t cols = 0;  // in features
   Quant quant = Quant::None;
-  const float* scales = nullptr;  // [rows, cols / group_size] when quantized
+  const float* scales = nullptr;  // rows · (cols / group_size) when quantized
   int64_t group_size = 0;         // weights of a row sharing one scale (cols: per channel)
+  QuantLayout layout = QuantLayout::RowMajor;
 };
 
 // How matmul may treat its f32 activations. F32: exactly (weights widened exactly, f32
@@ -37,9 +49,14 @@ enum class MathMode : uint8_t { F32, BF16 };
 // y[i, j] = sum_k x[i, k] * w[j, k]     x: [m, w.cols] (row stride x_stride),
 //                                       y: [m, w.rows] (row stride y_stride)
 // Quantized weights: in F32 mode w is dequantized exactly; in BF16 mode each row of x may be
-// quantized to int8 (symmetric, scale max|x|/127) for integer dot-product hardware.
+// quantized to int8 for integer dot-product hardware, symmetric per block of
+// kActivationBlock columns (scale max|x| / 127 over the block; fewer columns when the weight
+// groups are not a multiple of it): finer than one scale per row, so that a few large
+// activations do not flatten the rest of the row.
 void matmul(const float* x, int64_t m, int64_t x_stride, const Matrix& w, float* y, int64_t y_stride,
             MathMode mode, ThreadPool& pool);
+
+inline constexpr int64_t kActivationBlock = 32;
 
 // From this many activation rows on, matmul takes one path whatever m is, so each row's
 // result no longer depends on how many rows share the call (below it, small batches take

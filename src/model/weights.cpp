@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "base/fp8.h"
+#include "kernels/quant_layout.h"
 #include "model/tensor_list.h"
 
 namespace bamba {
@@ -103,14 +104,14 @@ const io::TensorInfo& checked_tensor(const io::TensorStore& store, const TensorS
   return *t;
 }
 
-// Scales as f32 [rows, groups_per_row]: in place when stored so, else a widened copy (a
-// per-tensor scale repeated for every row).
-const float* bind_scales(BambaWeights& w, const io::TensorInfo& t, int64_t rows, const QuantConfig& quant) {
+// Scales as f32 [rows, groups_per_row], writable: in place when stored so, else a widened copy
+// (a per-tensor scale repeated for every row).
+float* bind_scales(BambaWeights& w, const io::TensorInfo& t, int64_t rows, const QuantConfig& quant) {
   const bool in_place = t.dtype == DType::F32 && quant.strategy != ScaleStrategy::Tensor &&
                         reinterpret_cast<uintptr_t>(t.data) % alignof(float) == 0;
   if (in_place) {
     w.bytes += int64_t(t.nbytes);
-    return reinterpret_cast<const float*>(t.data);
+    return reinterpret_cast<float*>(w.store.writable(t));
   }
   std::vector<float> scales = widen(t);
   if (quant.strategy == ScaleStrategy::Tensor) scales.assign(size_t(rows), scales[0]);
@@ -120,6 +121,12 @@ const float* bind_scales(BambaWeights& w, const io::TensorInfo& t, int64_t rows,
   w.bytes += int64_t(scales.size() * sizeof(float));
   w.converted_scales.push_back(std::move(scales));
   return w.converted_scales.back().data();
+}
+
+// A quantized matrix reordered into RowBlocks where its shape allows, in place: the layout
+// the integer dot-product kernels stream (kernels/quant_layout.h).
+kernels::Matrix in_row_blocks(const kernels::Matrix& m, void* values, float* scales) {
+  return kernels::can_block_rows(m) ? kernels::block_rows_in_place(m, values, scales) : m;
 }
 
 // fp8 e4m3 values times their scales (`scale_stride` apart per row: 1 per channel, 0 per
@@ -153,8 +160,9 @@ kernels::Matrix convert_fp8(BambaWeights& w, const io::TensorInfo& t, const io::
   w.bytes += int64_t(values.size() + scales.size() * sizeof(float));
   w.converted_values.push_back(std::move(values));
   w.converted_scales.push_back(std::move(scales));
-  return {w.converted_values.back().data(), DType::I8, rows, cols, kernels::Quant::Int8,
-          w.converted_scales.back().data(), cols};
+  return in_row_blocks({w.converted_values.back().data(), DType::I8, rows, cols, kernels::Quant::Int8,
+                        w.converted_scales.back().data(), cols},
+                       w.converted_values.back().data(), w.converted_scales.back().data());
 }
 
 // The matrix of a quantized weight from its stored parts (values, scale[, shape]).
@@ -164,12 +172,13 @@ kernels::Matrix bind_quantized(BambaWeights& w, const TensorSpec& spec, const st
   const io::TensorInfo& values = *parts[0];
   const io::TensorInfo& scale = *parts[1];
   if (quant.format == WeightFormat::Fp8) return convert_fp8(w, values, scale);
-  const float* scales = bind_scales(w, scale, rows, quant);
+  float* scales = bind_scales(w, scale, rows, quant);
   const int64_t group = quant.strategy == ScaleStrategy::Group ? quant.group_size : cols;
   switch (quant.format) {
     case WeightFormat::Int8:
       w.bytes += int64_t(values.nbytes);
-      return {values.data, DType::I8, rows, cols, kernels::Quant::Int8, scales, group};
+      return in_row_blocks({values.data, DType::I8, rows, cols, kernels::Quant::Int8, scales, group},
+                           w.store.writable(values), scales);
     case WeightFormat::Int4: {
       const io::TensorInfo& shape = *parts[2];
       const auto dim = [&](int i) {
@@ -182,7 +191,8 @@ kernels::Matrix bind_quantized(BambaWeights& w, const TensorSpec& spec, const st
       }
       if (group % 2 != 0) fail(values.file.string(), ": tensor '", values.name, "': int4 groups must be even, found ", group);
       w.bytes += int64_t(values.nbytes);
-      return {values.data, DType::U8, rows, cols, kernels::Quant::Int4, scales, group};
+      return in_row_blocks({values.data, DType::U8, rows, cols, kernels::Quant::Int4, scales, group},
+                           w.store.writable(values), scales);
     }
     case WeightFormat::Fp8:
     case WeightFormat::Float: break;
@@ -293,11 +303,11 @@ std::string weight_compute_description(const QuantConfig& quant) {
     case WeightFormat::Float: return "float weights as stored";
     case WeightFormat::Int8:
     case WeightFormat::Int4:
-      return "used in place; matmuls quantize activations per token to int8 (VNNI dot products), exact "
-             "dequantization with --precision f32";
+      return "reordered in place at load into blocks of 16 rows; matmuls quantize activations to int8 per 32 "
+             "columns (VNNI dot products), exact dequantization with --precision f32";
     case WeightFormat::Fp8:
-      return "fp8 converted once at load to int8 per output channel; matmuls quantize activations per token to "
-             "int8 (VNNI dot products)";
+      return "fp8 converted once at load to int8 per output channel; matmuls quantize activations to int8 per 32 "
+             "columns (VNNI dot products)";
   }
   return "";
 }

@@ -105,9 +105,9 @@ std::filesystem::path quantize(const std::string& model, const TempDir& tmp, con
 // The float model keeps the golden top-1 on 99 % of positions (bf16 math). These random
 // tiny models have small top-1 margins, so that quantization noise flips some: measured
 // per-channel int8 keeps 95-96 % on tiny-a in both modes; tiny-b (96-wide rows, tied int8
-// embeddings) keeps 94 % with exact activations and 91 % with int8 activations, and 95.5 %
-// with groups of 32 and exact activations. The test holds the configurations that reach
-// 95 % to it and the others to 90 %.
+// embeddings) keeps 94.4 % with exact activations and 93.0 % with int8 activations (per
+// block of 32 columns), 95.5 % / 94.1 % with groups of 32. The test holds the configurations
+// that reach 95 % to it and the others to a point below their measurement.
 TEST(Quantize, Int8KeepsGoldenTop1) {
   struct Case {
     const char* model;
@@ -118,8 +118,8 @@ TEST(Quantize, Int8KeepsGoldenTop1) {
   const Case cases[] = {
       {"tiny-a", 0, kernels::MathMode::BF16, 0.95},  {"tiny-a", 0, kernels::MathMode::F32, 0.95},
       {"tiny-a", 32, kernels::MathMode::BF16, 0.95}, {"tiny-a", 32, kernels::MathMode::F32, 0.95},
-      {"tiny-b", 0, kernels::MathMode::BF16, 0.90},  {"tiny-b", 0, kernels::MathMode::F32, 0.93},
-      {"tiny-b", 32, kernels::MathMode::BF16, 0.90}, {"tiny-b", 32, kernels::MathMode::F32, 0.95},
+      {"tiny-b", 0, kernels::MathMode::BF16, 0.92},  {"tiny-b", 0, kernels::MathMode::F32, 0.93},
+      {"tiny-b", 32, kernels::MathMode::BF16, 0.93}, {"tiny-b", 32, kernels::MathMode::F32, 0.95},
   };
   for (const char* model : {"tiny-a", "tiny-b"}) {
     print(std::string(model) + " float weights, bf16 math", golden_agreement(model_dir(model), model, kernels::MathMode::BF16));

@@ -6,10 +6,9 @@
 
 namespace bamba::kernels::avx512vnni {
 
-// AVX-512 F/BW/VL/DQ + VNNI. BF16 mode: activations quantized per row to int8, vpdpbusd dot
-// products. F32 mode: Int8 weights widened in registers and FMA'd with f32 activations.
-// Shapes this variant does not cover (group sizes that are not multiples of 64, Int4 in F32
-// mode) go to the reference.
+// AVX-512 F/BW/VL/DQ + VNNI, for RowBlocks matrices in BF16 mode: activations quantized to
+// int8 per block, vpdpbusd dot products. Other layouts, F32 mode and weight groups that
+// activation blocks do not tile go to the reference.
 decltype(kernels::matmul) matmul_quantized;
 
 }  // namespace bamba::kernels::avx512vnni
