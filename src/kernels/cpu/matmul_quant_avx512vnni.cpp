@@ -1,11 +1,13 @@
-// matmul over Int8 / Int4 weights in RowBlocks (ops.h) with AVX-512 VNNI, BF16 mode: each
+// matmul over Int8 / Int4 weights in RowBlocks (ops.h) with AVX-512. BF16 mode (VNNI): each
 // activation row becomes int8 per block of kActivationBlock columns (the reference's
 // rounding) and vpdpbusd (u8 × s8 → s32) multiplies it by the weights, the weights being the
 // unsigned side — Int8 as q + 128 (a xor of the sign bit), Int4 as the stored nibble q + 8 —
-// so every block sum carries offset · Σqx, subtracted once per block. A vector register holds
-// 4 columns of the 16 rows of a block, so a GEMV streams each block contiguously and the 16
-// results land in one register: no horizontal sums. Two row blocks share every activation
-// broadcast; up to kMTile activation rows share every weight load.
+// so every block sum carries offset · Σqx, subtracted once per block. F32 mode: each column's
+// 16 weights are shifted out of the register, widened to f32 and FMA'd with the exact
+// activations, one scale per group. A vector register holds 4 columns of the 16 rows of a
+// block, so a GEMV streams each block contiguously and the 16 results land in one register:
+// no horizontal sums. Two row blocks share every activation broadcast; up to kMTile
+// activation rows share every weight load.
 #include <immintrin.h>
 
 #include <cstring>
@@ -22,13 +24,16 @@ constexpr int kMTile = 4;
 // Activation rows whose int8 copies stay in cache while every weight tile streams past them.
 constexpr int64_t kRowsPerPass = 96;
 
-// Activations prepared once per call, shared by every thread.
-struct QuantizedRows {
+// Activations prepared once per call, shared by every thread: int8 copies (BF16 mode) or the
+// rows themselves (F32 mode).
+struct Activations {
   const int8_t* q = nullptr;        // [m, stride]: qx, zero beyond cols
   int64_t stride = 0;               // cols rounded up to 64
   const float* scale = nullptr;     // [m, n_blocks]
   const int32_t* offset = nullptr;  // [m, n_blocks]: weight offset (128 or 8) · Σqx over the block
   int64_t n_blocks = 0;
+  const float* x = nullptr;         // F32 mode: [m, cols], row stride x_stride
+  int64_t x_stride = 0;
 };
 
 // Quantizes x[0, n) block by block into q (zero-padded to `stride`), scale and offset.
@@ -56,26 +61,48 @@ int32_t load_quad(const int8_t* p) {
   return v;
 }
 
-// y[i0 + i, j0 + r] for i < M and the weight rows of NB row blocks from row j0.
-template <bool Int4, int NB, int M>
-void tile(const QuantizedRows& a, int64_t i0, const Matrix& w, int64_t j0, float* y, int64_t y_stride) {
-  const int64_t groups = w.cols / w.group_size;
-  const int64_t row_bytes = Int4 ? w.cols / 2 : w.cols;
+// NB row blocks from weight row j0: where their values and scales start, and which bytes and
+// lanes of a register their rows fill (a last block may have fewer than 16 rows).
+template <int NB>
+struct RowBlockTile {
   const uint8_t* values[NB];
   const float* scales[NB];
   int64_t step_bytes[NB];  // 4 · rows of the block: one step of 4 (Int8) or 8 (Int4) columns
   __mmask64 byte_lanes[NB];
   __mmask16 row_lanes[NB];
-  #pragma GCC unroll 2
-  for (int nb = 0; nb < NB; ++nb) {
-    const int64_t row0 = j0 + nb * kQuantRowBlock;
-    const int64_t rows = w.rows - row0 < kQuantRowBlock ? w.rows - row0 : kQuantRowBlock;
-    values[nb] = static_cast<const uint8_t*>(w.data) + row0 * row_bytes;
-    scales[nb] = w.scales + row0 * groups;
-    step_bytes[nb] = 4 * rows;
-    byte_lanes[nb] = rows == kQuantRowBlock ? ~__mmask64(0) : (__mmask64(1) << (4 * rows)) - 1;
-    row_lanes[nb] = __mmask16((1u << rows) - 1);
+
+  RowBlockTile(const Matrix& w, int64_t j0) {
+    const int64_t groups = w.cols / w.group_size;
+    const int64_t row_bytes = w.quant == Quant::Int4 ? w.cols / 2 : w.cols;
+    #pragma GCC unroll 2
+    for (int nb = 0; nb < NB; ++nb) {
+      const int64_t row0 = j0 + nb * kQuantRowBlock;
+      const int64_t rows = w.rows - row0 < kQuantRowBlock ? w.rows - row0 : kQuantRowBlock;
+      values[nb] = static_cast<const uint8_t*>(w.data) + row0 * row_bytes;
+      scales[nb] = w.scales + row0 * groups;
+      step_bytes[nb] = 4 * rows;
+      byte_lanes[nb] = rows == kQuantRowBlock ? ~__mmask64(0) : (__mmask64(1) << (4 * rows)) - 1;
+      row_lanes[nb] = __mmask16((1u << rows) - 1);
+    }
   }
+  // The register of block nb's step `step` (columns 4·step.. for Int8, 8·step.. for Int4).
+  __m512i load(int nb, int64_t step) const { return _mm512_maskz_loadu_epi8(byte_lanes[nb], values[nb] + step * step_bytes[nb]); }
+  // Block nb's row scales of group g.
+  __m512 scale(int nb, int64_t g) const { return _mm512_maskz_loadu_ps(row_lanes[nb], scales[nb] + g * (step_bytes[nb] / 4)); }
+  template <int M>
+  void store(const __m512 (&out)[M][NB], float* y, int64_t y_stride) const {
+    #pragma GCC unroll 4
+    for (int i = 0; i < M; ++i) {
+      #pragma GCC unroll 2
+      for (int nb = 0; nb < NB; ++nb) _mm512_mask_storeu_ps(y + i * y_stride + nb * kQuantRowBlock, row_lanes[nb], out[i][nb]);
+    }
+  }
+};
+
+// y[i0 + i, j0 + r] for i < M and the weight rows of NB row blocks from row j0, int8 activations.
+template <bool Int4, int NB, int M>
+void tile_int8(const Activations& a, int64_t i0, const Matrix& w, int64_t j0, float* y, int64_t y_stride) {
+  const RowBlockTile<NB> t(w, j0);
   const __m512i low4 = _mm512_set1_epi8(0x0f), sign = _mm512_set1_epi8(char(0x80));
   __m512 out[M][NB];
   #pragma GCC unroll 4
@@ -98,7 +125,7 @@ void tile(const QuantizedRows& a, int64_t i0, const Matrix& w, int64_t j0, float
         __m512i lo[NB], hi[NB];
         #pragma GCC unroll 2
         for (int nb = 0; nb < NB; ++nb) {
-          const __m512i v = _mm512_maskz_loadu_epi8(byte_lanes[nb], values[nb] + k / 8 * step_bytes[nb]);
+          const __m512i v = t.load(nb, k / 8);
           lo[nb] = _mm512_and_si512(v, low4);
           hi[nb] = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
         }
@@ -118,7 +145,7 @@ void tile(const QuantizedRows& a, int64_t i0, const Matrix& w, int64_t j0, float
         __m512i v[NB];
         #pragma GCC unroll 2
         for (int nb = 0; nb < NB; ++nb) {
-          v[nb] = _mm512_xor_si512(_mm512_maskz_loadu_epi8(byte_lanes[nb], values[nb] + k / 4 * step_bytes[nb]), sign);
+          v[nb] = _mm512_xor_si512(t.load(nb, k / 4), sign);
         }
         #pragma GCC unroll 4
         for (int i = 0; i < M; ++i) {
@@ -131,7 +158,7 @@ void tile(const QuantizedRows& a, int64_t i0, const Matrix& w, int64_t j0, float
     const int64_t g = k0 / w.group_size;
     __m512 s[NB];
     #pragma GCC unroll 2
-    for (int nb = 0; nb < NB; ++nb) s[nb] = _mm512_maskz_loadu_ps(row_lanes[nb], scales[nb] + g * (step_bytes[nb] / 4));
+    for (int nb = 0; nb < NB; ++nb) s[nb] = t.scale(nb, g);
     #pragma GCC unroll 4
     for (int i = 0; i < M; ++i) {
       const int64_t ib = (i0 + i) * a.n_blocks + b;
@@ -144,47 +171,113 @@ void tile(const QuantizedRows& a, int64_t i0, const Matrix& w, int64_t j0, float
       }
     }
   }
+  t.store(out, y, y_stride);
+}
+
+// The same with exact f32 activations (F32 mode): y = Σ_g s[g] · Σ_{k∈g} x[k] · q[k].
+template <bool Int4, int NB, int M>
+void tile_f32(const Activations& a, int64_t i0, const Matrix& w, int64_t j0, float* y, int64_t y_stride) {
+  const RowBlockTile<NB> t(w, j0);
+  constexpr int64_t kStep = Int4 ? 8 : 4;
+  const __m512i low4 = _mm512_set1_epi32(0x0f), eight = _mm512_set1_epi32(8);
+  __m512 out[M][NB];
   #pragma GCC unroll 4
   for (int i = 0; i < M; ++i) {
     #pragma GCC unroll 2
+    for (int nb = 0; nb < NB; ++nb) out[i][nb] = _mm512_setzero_ps();
+  }
+  for (int64_t g = 0; g < w.cols / w.group_size; ++g) {
+    __m512 acc[M][NB];
+    #pragma GCC unroll 4
+    for (int i = 0; i < M; ++i) {
+      #pragma GCC unroll 2
+      for (int nb = 0; nb < NB; ++nb) acc[i][nb] = _mm512_setzero_ps();
+    }
+    for (int64_t k = g * w.group_size; k < (g + 1) * w.group_size; k += kStep) {
+      __m512i v[NB];
+      #pragma GCC unroll 2
+      for (int nb = 0; nb < NB; ++nb) v[nb] = t.load(nb, k / kStep);
+      #pragma GCC unroll 8
+      for (int c = 0; c < kStep; ++c) {
+        // Column k + c of each row: Int8 byte c, sign-extended; Int4 nibble (c % 4, high
+        // when c >= 4) minus 8.
+        __m512 wc[NB];
+        #pragma GCC unroll 2
+        for (int nb = 0; nb < NB; ++nb) {
+          const __m512i q = Int4 ? _mm512_sub_epi32(_mm512_and_si512(_mm512_srli_epi32(v[nb], 8 * (c % 4) + 4 * (c / 4)), low4), eight)
+                                 : _mm512_srai_epi32(_mm512_slli_epi32(v[nb], 24 - 8 * c), 24);
+          wc[nb] = _mm512_cvtepi32_ps(q);
+        }
+        #pragma GCC unroll 4
+        for (int i = 0; i < M; ++i) {
+          const __m512 xc = _mm512_set1_ps(a.x[(i0 + i) * a.x_stride + k + c]);
+          #pragma GCC unroll 2
+          for (int nb = 0; nb < NB; ++nb) acc[i][nb] = _mm512_fmadd_ps(wc[nb], xc, acc[i][nb]);
+        }
+      }
+    }
+    #pragma GCC unroll 2
     for (int nb = 0; nb < NB; ++nb) {
-      _mm512_mask_storeu_ps(y + i * y_stride + nb * kQuantRowBlock, row_lanes[nb], out[i][nb]);
+      const __m512 s = t.scale(nb, g);
+      #pragma GCC unroll 4
+      for (int i = 0; i < M; ++i) out[i][nb] = _mm512_fmadd_ps(acc[i][nb], s, out[i][nb]);
     }
   }
+  t.store(out, y, y_stride);
 }
 
-using TileFn = void (*)(const QuantizedRows&, int64_t, const Matrix&, int64_t, float*, int64_t);
+using TileFn = void (*)(const Activations&, int64_t, const Matrix&, int64_t, float*, int64_t);
 
-template <bool Int4, int NB>
-TileFn pick_m(int64_t m) {
-  switch (m) {
-    case 1: return tile<Int4, NB, 1>;
-    case 2: return tile<Int4, NB, 2>;
-    case 3: return tile<Int4, NB, 3>;
-    default: return tile<Int4, NB, 4>;
+template <bool Int4, bool Exact, int NB, int M>
+void tile(const Activations& a, int64_t i0, const Matrix& w, int64_t j0, float* y, int64_t y_stride) {
+  if constexpr (Exact) {
+    tile_f32<Int4, NB, M>(a, i0, w, j0, y, y_stride);
+  } else {
+    tile_int8<Int4, NB, M>(a, i0, w, j0, y, y_stride);
   }
 }
 
-TileFn pick_tile(bool int4, int64_t blocks, int64_t m) {
-  if (int4) return blocks == 1 ? pick_m<true, 1>(m) : pick_m<true, 2>(m);
-  return blocks == 1 ? pick_m<false, 1>(m) : pick_m<false, 2>(m);
+template <bool Int4, bool Exact, int NB>
+TileFn pick_m(int64_t m) {
+  switch (m) {
+    case 1: return tile<Int4, Exact, NB, 1>;
+    case 2: return tile<Int4, Exact, NB, 2>;
+    case 3: return tile<Int4, Exact, NB, 3>;
+    default: return tile<Int4, Exact, NB, 4>;
+  }
+}
+
+template <bool Int4, bool Exact>
+TileFn pick_blocks(int64_t blocks, int64_t m) {
+  return blocks == 1 ? pick_m<Int4, Exact, 1>(m) : pick_m<Int4, Exact, 2>(m);
+}
+
+TileFn pick_tile(bool int4, bool exact, int64_t blocks, int64_t m) {
+  if (int4) return exact ? pick_blocks<true, true>(blocks, m) : pick_blocks<true, false>(blocks, m);
+  return exact ? pick_blocks<false, true>(blocks, m) : pick_blocks<false, false>(blocks, m);
 }
 
 void matmul_row_blocks(const float* x, int64_t m, int64_t x_stride, const Matrix& w, float* y, int64_t y_stride,
-                       ThreadPool& pool) {
-  const bool int4 = w.quant == Quant::Int4;
-  const int64_t stride = (w.cols + 63) / 64 * 64;
-  const int64_t n_blocks = (w.cols + kActivationBlock - 1) / kActivationBlock;
-  // Scratch of the calling thread, read by all: [m, n_blocks] scales and offsets, [m, stride] bytes.
-  float* scratch = thread_scratch(1, size_t(2 * m * n_blocks + m * stride / 4));
-  float* scales = scratch;
-  auto* offsets = reinterpret_cast<int32_t*>(scratch + m * n_blocks);
-  auto* q = reinterpret_cast<int8_t*>(scratch + 2 * m * n_blocks);
-  for (int64_t i = 0; i < m; ++i) {
-    quantize_row(x + i * x_stride, w.cols, stride, int4 ? 8 : 128, q + i * stride, scales + i * n_blocks,
-                 offsets + i * n_blocks);
+                       MathMode mode, ThreadPool& pool) {
+  const bool int4 = w.quant == Quant::Int4, exact = mode == MathMode::F32;
+  Activations a;
+  a.x = x;
+  a.x_stride = x_stride;
+  if (!exact) {
+    a.stride = (w.cols + 63) / 64 * 64;
+    a.n_blocks = (w.cols + kActivationBlock - 1) / kActivationBlock;
+    // Scratch of the calling thread, read by all: [m, n_blocks] scales and offsets, [m, stride] bytes.
+    float* scratch = thread_scratch(1, size_t(2 * m * a.n_blocks + m * a.stride / 4));
+    auto* offsets = reinterpret_cast<int32_t*>(scratch + m * a.n_blocks);
+    auto* q = reinterpret_cast<int8_t*>(scratch + 2 * m * a.n_blocks);
+    for (int64_t i = 0; i < m; ++i) {
+      quantize_row(x + i * x_stride, w.cols, a.stride, int4 ? 8 : 128, q + i * a.stride, scratch + i * a.n_blocks,
+                   offsets + i * a.n_blocks);
+    }
+    a.q = q;
+    a.scale = scratch;
+    a.offset = offsets;
   }
-  const QuantizedRows a{q, stride, scales, offsets, n_blocks};
   constexpr int64_t kTileRows = kBlocksPerTile * kQuantRowBlock;
   for (int64_t pass = 0; pass < m; pass += kRowsPerPass) {
     const int64_t pass_end = pass + kRowsPerPass < m ? pass + kRowsPerPass : m;
@@ -192,7 +285,7 @@ void matmul_row_blocks(const float* x, int64_t m, int64_t x_stride, const Matrix
       const int64_t blocks = (n_rows + kQuantRowBlock - 1) / kQuantRowBlock;
       for (int64_t i = pass; i < pass_end; i += kMTile) {
         const int64_t n_m = pass_end - i < kMTile ? pass_end - i : kMTile;
-        pick_tile(int4, blocks, n_m)(a, i, w, j, y + i * y_stride + j, y_stride);
+        pick_tile(int4, exact, blocks, n_m)(a, i, w, j, y + i * y_stride + j, y_stride);
       }
     });
   }
@@ -202,10 +295,8 @@ void matmul_row_blocks(const float* x, int64_t m, int64_t x_stride, const Matrix
 
 void matmul_quantized(const float* x, int64_t m, int64_t x_stride, const Matrix& w, float* y, int64_t y_stride,
                       MathMode mode, ThreadPool& pool) {
-  const bool blocks_fit = w.group_size == w.cols || w.group_size % kActivationBlock == 0;
-  if (mode == MathMode::BF16 && w.layout == QuantLayout::RowBlocks && blocks_fit) {
-    return matmul_row_blocks(x, m, x_stride, w, y, y_stride, pool);
-  }
+  const bool blocks_fit = mode == MathMode::F32 || w.group_size == w.cols || w.group_size % kActivationBlock == 0;
+  if (w.layout == QuantLayout::RowBlocks && blocks_fit) return matmul_row_blocks(x, m, x_stride, w, y, y_stride, mode, pool);
   reference::matmul_quantized(x, m, x_stride, w, y, y_stride, mode, pool);
 }
 

@@ -6,9 +6,10 @@
 
 namespace bamba::kernels::avx512vnni {
 
-// AVX-512 F/BW/VL/DQ + VNNI, for RowBlocks matrices in BF16 mode: activations quantized to
-// int8 per block, vpdpbusd dot products. Other layouts, F32 mode and weight groups that
-// activation blocks do not tile go to the reference.
+// AVX-512 F/BW/VL/DQ + VNNI, for RowBlocks matrices: in BF16 mode activations quantized to
+// int8 per block and vpdpbusd dot products, in F32 mode weights widened in registers and FMA'd
+// with the exact activations. RowMajor matrices, and weight groups that activation blocks do
+// not tile (BF16 mode), go to the reference.
 decltype(kernels::matmul) matmul_quantized;
 
 }  // namespace bamba::kernels::avx512vnni
