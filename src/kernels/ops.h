@@ -64,6 +64,11 @@ inline constexpr int64_t kActivationBlock = 32;
 // pad their calls to at least this many rows.
 inline constexpr int64_t kMinPackedRows = 16;
 
+// Whether matmul over w computes each row of y the same way whatever m is, so that callers
+// need not pad to kMinPackedRows for batch invariance: quantized weights (one kernel path for
+// every m, exact integer dot products, the same per-row order of scaled sums).
+[[nodiscard]] inline bool matmul_rows_independent(const Matrix& w) { return w.quant != Quant::None; }
+
 // out[i, :] = table[ids[i], :] widened to f32.   out: [n_ids, table.cols]
 void embedding_rows(const Matrix& table, const int32_t* ids, int64_t n_ids, float* out);
 

@@ -13,7 +13,10 @@
 namespace bamba {
 
 BambaModel::BambaModel(ModelConfig config, BambaWeights weights, const LoadOptions& options)
-    : Model(std::move(config), weights.bytes), weights_(std::move(weights)), options_(options) {}
+    : Model(std::move(config), weights.bytes),
+      weights_(std::move(weights)),
+      rows_independent_(every_matrix_rows_independent(weights_)),
+      options_(options) {}
 
 void BambaModel::validate(const Batch& batch, const StateCache& cache) const {
   const ModelConfig& c = config_;

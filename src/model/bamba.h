@@ -21,12 +21,14 @@ class BambaModel final : public Model {
   BambaModel(ModelConfig config, BambaWeights weights, const LoadOptions& options);
 
   void forward(const Batch& batch, StateCache& cache, float* logits, ThreadPool& pool) override;
+  [[nodiscard]] bool rows_independent() const override { return rows_independent_; }
 
  private:
   // Errors for a batch this model or cache cannot run; nothing has changed when it throws.
   void validate(const Batch& batch, const StateCache& cache) const;
 
   BambaWeights weights_;
+  bool rows_independent_ = false;
   LoadOptions options_;
   // Scratch reused across calls, sized by the largest batch so far.
   std::vector<int32_t> positions_;  // [T]

@@ -32,6 +32,9 @@ class Model {
   [[nodiscard]] const ModelConfig& config() const { return config_; }
   // Bytes of weights in use: mapped matrices in their stored dtype plus f32 copies of vectors.
   [[nodiscard]] int64_t weight_bytes() const { return weight_bytes_; }
+  // Whether every matmul of the forward computes a row the same way whatever else is in the
+  // batch (kernels::matmul_rows_independent), so batch invariance needs no padding.
+  [[nodiscard]] virtual bool rows_independent() const = 0;
 
   // Runs every sequence of the batch (some may be prompt chunks, some single decode tokens),
   // advancing their states; writes logits for batch.logit_rows: [logit_rows.size(), vocab_size].

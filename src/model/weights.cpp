@@ -2,6 +2,7 @@
 // this file checks the checkpoint against it and binds each tensor to its field.
 #include "model/weights.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -296,6 +297,19 @@ BambaWeights load_bamba_weights(const ModelConfig& config, io::TensorStore store
     for (float& a : layer.mamba.A) a = -std::exp(a);
   }
   return w;
+}
+
+bool every_matrix_rows_independent(const BambaWeights& w) {
+  std::vector<const kernels::Matrix*> matrices = {&w.lm_head};
+  for (const LayerWeights& l : w.layers) {
+    for (const kernels::Matrix* m : {&l.mlp.gate, &l.mlp.up, &l.mlp.down}) matrices.push_back(m);
+    if (l.kind == LayerKind::Attention) {
+      for (const kernels::Matrix* m : {&l.attention.q, &l.attention.k, &l.attention.v, &l.attention.o}) matrices.push_back(m);
+    } else {
+      for (const kernels::Matrix* m : {&l.mamba.in_proj, &l.mamba.out_proj}) matrices.push_back(m);
+    }
+  }
+  return std::all_of(matrices.begin(), matrices.end(), [](const kernels::Matrix* m) { return kernels::matmul_rows_independent(*m); });
 }
 
 std::string weight_compute_description(const QuantConfig& quant) {

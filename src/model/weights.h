@@ -63,13 +63,17 @@ struct BambaWeights {
 // Checks every tensor of `store` against bamba_stored_tensor_list(config) — missing,
 // unexpected, wrongly shaped tensors and wrong dtypes (F32/F16/BF16 for float tensors; the
 // quantized parts per config.quant) are Errors naming the file, the tensor, expected vs found
-// and the config keys behind the expectation — and binds them. Int8 and int4 weights are used
-// in place from the mapping; fp8 weights are converted once to int8 per output channel so
+// and the config keys behind the expectation — and binds them. Int8 and int4 weights are
+// reordered in place into row blocks (kernels/quant_layout.h; copy-on-write pages of the
+// mapping); fp8 weights are converted once to int8 per output channel so
 // that the int8 kernels serve them, and their mapped pages are released.
 // With tie_word_embeddings a stored lm_head.weight is accepted and ignored (as HF does,
 // which ties the head to embed_tokens after loading).
 [[nodiscard]] BambaWeights load_bamba_weights(const ModelConfig& config, io::TensorStore store,
                                               const std::filesystem::path& dir);
+
+// Whether kernels::matmul_rows_independent holds for every matrix the forward multiplies by.
+[[nodiscard]] bool every_matrix_rows_independent(const BambaWeights& w);
 
 // How weights of `quant` are computed with, for `bamba info`.
 [[nodiscard]] std::string weight_compute_description(const QuantConfig& quant);

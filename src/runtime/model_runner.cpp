@@ -72,7 +72,8 @@ ModelRunner::ModelRunner(Model& model, const MemoryPlan& plan, DType kv_dtype, D
                                .block_len = plan.block_len,
                                .kv_dtype = kv_dtype,
                                .state_dtype = state_dtype}),
-      pool_(pool) {
+      pool_(pool),
+      min_rows_(model.rows_independent() ? 0 : kMinRows) {
   // Taken first and kept: the engine's acquire_slot() can then hand out exactly max_seqs slots.
   scratch_seq_ = *cache_.acquire();
 }
@@ -88,7 +89,7 @@ void ModelRunner::forward(const Batch& batch, float* logits) {
   const int64_t n_tokens = int64_t(batch.tokens.size());
   const int64_t n_logits = int64_t(batch.logit_rows.size());
   const int64_t vocab = model_.config().vocab_size;
-  const int64_t n_pad = std::max(kMinRows - n_tokens, kMinRows - n_logits);
+  const int64_t n_pad = std::max(min_rows_ - n_tokens, min_rows_ - n_logits);
   if (n_pad <= 0) return model_.forward(batch, cache_, logits, pool_);
 
   if (cache_.n_tokens(scratch_seq_) + n_pad > kScratchPositions) {  // restart: fresh state, no blocks

@@ -37,12 +37,13 @@ struct MemoryPlan {
 [[nodiscard]] MemoryPlan plan_memory(const ModelConfig& config, int64_t memory_bytes, int max_seqs,
                                      int64_t max_context, int64_t block_len, DType kv_dtype, DType state_dtype);
 
-// Batch invariance: matmul kernels pick their algorithm by row count (small-row paths
-// round and accumulate differently from the AMX tiles), so a sequence decoding alone would
-// get other logits than the same sequence inside a crowd. Every forward is therefore padded
-// to at least `kMinRows` (= kernels::kMinPackedRows) token rows and logit rows with a
-// scratch sequence whose results are thrown away; each real row then takes the same
-// arithmetic path whatever runs beside it.
+// Batch invariance: float-weight matmul kernels pick their algorithm by row count (small-row
+// paths round and accumulate differently from the AMX tiles), so a sequence decoding alone
+// would get other logits than the same sequence inside a crowd. Every forward of such a model
+// is therefore padded to at least `kMinRows` (= kernels::kMinPackedRows) token rows and logit
+// rows with a scratch sequence whose results are thrown away; each real row then takes the
+// same arithmetic path whatever runs beside it. Models whose matmuls compute every row alike
+// at any row count (Model::rows_independent: quantized weights) run unpadded.
 class ModelRunner : public StepModel {
  public:
   static constexpr int64_t kMinRows = kernels::kMinPackedRows;
@@ -63,6 +64,7 @@ class ModelRunner : public StepModel {
   StateCache cache_;  // plan.max_seqs slots + the scratch slot; plan.kv_blocks + its blocks
   ThreadPool& pool_;
   int scratch_seq_ = -1;
+  int64_t min_rows_;                  // kMinRows, or 0 (no padding) for a rows_independent model
   Batch padded_;                      // the batch plus the scratch chunk
   std::vector<float> padded_logits_;  // [padded_.logit_rows, vocab]
 };

@@ -1,12 +1,17 @@
 // The engine loop over the real tiny-a model: greedy tokens equal the float64 goldens, and
 // batch invariance — 32 requests of different lengths batched together produce exactly
-// the tokens (and bit-identical log-probabilities) each produces alone, in both math modes.
+// the tokens (and bit-identical log-probabilities) each produces alone, in both math modes:
+// with float weights through the runner's padding, with int8 weights without it.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <bit>
+#include <filesystem>
 
 #include "golden_test_data.h"
 #include "model/model.h"
+#include "model/quantize.h"
 #include "runtime/engine_loop.h"
 #include "runtime/model_runner.h"
 
@@ -71,6 +76,28 @@ class EngineOnTinyModel : public ::testing::TestWithParam<kernels::MathMode> {
     return out;
   }
 
+  // 32 requests of different lengths batched together give each one's solo tokens and
+  // log-probabilities, bit for bit.
+  void expect_batched_equal_solo() {
+    std::vector<std::vector<int32_t>> prompts;
+    uint32_t x = 1;
+    for (int i = 0; i < 32; ++i) {
+      std::vector<int32_t> prompt;
+      const int len = 1 + (i * 53) % 150;
+      for (int t = 0; t < len; ++t) {
+        x = x * 1664525u + 1013904223u;
+        prompt.push_back(int32_t(x >> 23));  // [0, 512)
+      }
+      prompts.push_back(prompt);
+    }
+    const auto together = run(prompts, 32, 8);
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      const auto alone = run({prompts[i]}, 1, 8).front();
+      EXPECT_EQ(together[i].tokens, alone.tokens) << "request " << i;
+      EXPECT_TRUE(together[i] == alone) << "request " << i << " (" << prompts[i].size() << " prompt tokens)";
+    }
+  }
+
   ThreadPool pool_{2};
   std::unique_ptr<Model> model_;
 };
@@ -89,26 +116,39 @@ TEST_P(EngineOnTinyModel, GreedyTokensMatchTheGoldens) {
 }
 
 TEST_P(EngineOnTinyModel, ThirtyTwoRequestsBatchedEqualTheirSoloRuns) {
-  std::vector<std::vector<int32_t>> prompts;
-  uint32_t x = 1;
-  for (int i = 0; i < 32; ++i) {
-    std::vector<int32_t> prompt;
-    const int len = 1 + (i * 53) % 150;
-    for (int t = 0; t < len; ++t) {
-      x = x * 1664525u + 1013904223u;
-      prompt.push_back(int32_t(x >> 23));  // [0, 512)
-    }
-    prompts.push_back(prompt);
-  }
-  const auto together = run(prompts, 32, 8);
-  for (size_t i = 0; i < prompts.size(); ++i) {
-    const auto alone = run({prompts[i]}, 1, 8).front();
-    EXPECT_EQ(together[i].tokens, alone.tokens) << "request " << i;
-    EXPECT_TRUE(together[i] == alone) << "request " << i << " (" << prompts[i].size() << " prompt tokens)";
-  }
+  EXPECT_FALSE(model_->rows_independent());  // float weights: the runner pads
+  expect_batched_equal_solo();
 }
 
 INSTANTIATE_TEST_SUITE_P(MathModes, EngineOnTinyModel,
+                         ::testing::Values(kernels::MathMode::F32, kernels::MathMode::BF16),
+                         [](const auto& info) { return info.param == kernels::MathMode::F32 ? "F32" : "BF16"; });
+
+// tiny-a quantized to int8 per channel: every matmul computes a row alike at any row count,
+// so the runner does not pad, and batched runs must still equal solo runs.
+class EngineOnInt8TinyModel : public EngineOnTinyModel {
+ protected:
+  void SetUp() override {
+    std::string pattern = (std::filesystem::temp_directory_path() / "bamba-int8-engine-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    quantize_checkpoint(testing::tiny_model_dir("tiny-a"), dir_ / "int8", {WeightFormat::Int8, 0, {}}, pool_, nullptr);
+    model_ = Model::load(dir_ / "int8", {GetParam()});
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_P(EngineOnInt8TinyModel, RunsUnpaddedAndBatchedEqualTheirSoloRuns) {
+  EXPECT_TRUE(model_->rows_independent());
+  expect_batched_equal_solo();
+}
+
+INSTANTIATE_TEST_SUITE_P(MathModes, EngineOnInt8TinyModel,
                          ::testing::Values(kernels::MathMode::F32, kernels::MathMode::BF16),
                          [](const auto& info) { return info.param == kernels::MathMode::F32 ? "F32" : "BF16"; });
 
