@@ -1,6 +1,7 @@
 // `bamba info`: the architecture of a model and what it costs — parameters, weight bytes,
 // KV cache per token, recurrent state per sequence (in the --kv-dtype / --state-dtype
 // storage, bf16 / f32 by default) — from a model folder or a config.json.
+#include <array>
 #include <cstdio>
 #include <iostream>
 
@@ -23,27 +24,23 @@ struct InfoFlags {
   bool json = false;
 };
 
-// 9780000000 -> "9.78B".
-std::string human_count(int64_t n) {
-  const char* units[] = {"", "K", "M", "B", "T"};
+// n in the largest of `units` (each `base` times the one before) that keeps it at or above 1,
+// whole numbers in the first unit and two decimals after: scaled(1536, 1024, {"B", "KiB"},
+// " ") -> "1.50 KiB".
+std::string scaled(int64_t n, double base, const std::array<const char*, 5>& units, const char* separator) {
   double v = double(n);
-  int u = 0;
-  while (v >= 1000.0 && u < 4) v /= 1000.0, ++u;
+  size_t u = 0;
+  while (v >= base && u + 1 < units.size()) v /= base, ++u;
   char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f%s" : "%.2f%s", v, units[u]);
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f%s%s" : "%.2f%s%s", v, separator, units[u]);
   return buf;
 }
 
+// 9780000000 -> "9.78B".
+std::string human_count(int64_t n) { return scaled(n, 1000.0, {"", "K", "M", "B", "T"}, ""); }
+
 // 1536 -> "1.50 KiB".
-std::string human_bytes(int64_t n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = double(n);
-  int u = 0;
-  while (v >= 1024.0 && u < 4) v /= 1024.0, ++u;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.2f %s", v, units[u]);
-  return buf;
-}
+std::string human_bytes(int64_t n) { return scaled(n, 1024.0, {"B", "KiB", "MiB", "GiB", "TiB"}, " "); }
 
 nlohmann::json describe(const ModelConfig& c, int64_t weight_bytes, const std::string& weight_source,
                         DType kv_dtype, DType state_dtype) {
