@@ -32,23 +32,24 @@ Matrix block_rows_in_place(const Matrix& w, void* values, float* scales) {
     const int64_t R = w.rows - row0 < kQuantRowBlock ? w.rows - row0 : kQuantRowBlock;
     std::memcpy(block_values.data(), bytes + row0 * row_bytes, size_t(R * row_bytes));
     std::memcpy(block_scales.data(), scales + row0 * groups, size_t(R * groups) * sizeof(float));
+    // Written in order, each step gathering its 4 bytes from every row of the copy.
     uint8_t* dst = bytes + row0 * row_bytes;  // [steps, R, 4]
-    for (int64_t r = 0; r < R; ++r) {
-      const uint8_t* src = block_values.data() + r * row_bytes;
-      if (int4) {
-        // Eight columns k0.. arrive as pairs (k0 + 2i, k0 + 2i + 1) in byte i; they leave as
-        // (k0 + t, k0 + 4 + t) in byte t.
-        for (int64_t step = 0; step < w.cols / 8; ++step) {
-          uint8_t nibble[8];
-          for (int i = 0; i < 4; ++i) {
-            nibble[2 * i] = src[4 * step + i] & 0x0f;
-            nibble[2 * i + 1] = src[4 * step + i] >> 4;
-          }
-          for (int t = 0; t < 4; ++t) dst[(step * R + r) * 4 + t] = uint8_t(nibble[t] | nibble[4 + t] << 4);
+    for (int64_t step = 0; step < row_bytes / 4; ++step) {
+      for (int64_t r = 0; r < R; ++r, dst += 4) {
+        uint32_t word = 0;
+        std::memcpy(&word, block_values.data() + r * row_bytes + 4 * step, 4);
+        if (int4) {
+          // Eight columns k0.. arrive as pairs (k0 + 2i, k0 + 2i + 1) in byte i — column c's
+          // nibble at bit 4c of the little-endian word — and leave as (k0 + t, k0 + 4 + t) in
+          // byte t: column c at bit 8c (c < 4) or 8(c - 4) + 4.
+          uint32_t out = 0;
+          for (int c = 0; c < 8; ++c) out |= ((word >> (4 * c)) & 0x0fu) << (c < 4 ? 8 * c : 8 * (c - 4) + 4);
+          word = out;
         }
-      } else {
-        for (int64_t step = 0; step < w.cols / 4; ++step) std::memcpy(dst + (step * R + r) * 4, src + 4 * step, 4);
+        std::memcpy(dst, &word, 4);
       }
+    }
+    for (int64_t r = 0; r < R; ++r) {
       for (int64_t g = 0; g < groups; ++g) scales[row0 * groups + g * R + r] = block_scales[size_t(r * groups + g)];
     }
   }
