@@ -54,8 +54,11 @@ MemoryPlan plan_memory(const ModelConfig& config, int64_t memory_bytes, int max_
 
 namespace {
 
-int64_t scratch_blocks(const MemoryPlan& plan, const ModelConfig& config) {
-  if (config.n_attention_layers() == 0) return 0;
+// The padding sequence's slots and KV blocks: none for a model that is not padded.
+int scratch_slots(const Model& model) { return model.rows_independent() ? 0 : 1; }
+
+int64_t scratch_blocks(const MemoryPlan& plan, const Model& model) {
+  if (model.config().n_attention_layers() == 0 || scratch_slots(model) == 0) return 0;
   return (ModelRunner::kScratchPositions + plan.block_len - 1) / plan.block_len;
 }
 
@@ -65,9 +68,9 @@ ModelRunner::ModelRunner(Model& model, const MemoryPlan& plan, DType kv_dtype, D
                          ThreadPool& pool)
     : model_(model),
       cache_(model.config(),
-             StateCacheOptions{.max_sequences = plan.max_seqs + 1,
+             StateCacheOptions{.max_sequences = plan.max_seqs + scratch_slots(model),
                                .kv_block_count = model.config().n_attention_layers() > 0
-                                                     ? plan.kv_blocks + scratch_blocks(plan, model.config())
+                                                     ? plan.kv_blocks + scratch_blocks(plan, model)
                                                      : 0,
                                .block_len = plan.block_len,
                                .kv_dtype = kv_dtype,
@@ -75,13 +78,13 @@ ModelRunner::ModelRunner(Model& model, const MemoryPlan& plan, DType kv_dtype, D
       pool_(pool),
       min_rows_(model.rows_independent() ? 0 : kMinRows) {
   // Taken first and kept: the engine's acquire_slot() can then hand out exactly max_seqs slots.
-  scratch_seq_ = *cache_.acquire();
+  if (scratch_slots(model) > 0) scratch_seq_ = *cache_.acquire();
 }
 
 std::optional<int> ModelRunner::acquire_slot() { return cache_.acquire(); }
 
 int64_t ModelRunner::kv_blocks_in_use() const {
-  const int64_t scratch = cache_.blocks_for_positions(cache_.n_tokens(scratch_seq_));
+  const int64_t scratch = scratch_seq_ < 0 ? 0 : cache_.blocks_for_positions(cache_.n_tokens(scratch_seq_));
   return cache_.total_blocks() - cache_.free_blocks() - scratch;
 }
 

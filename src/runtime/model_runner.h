@@ -63,7 +63,7 @@ class ModelRunner : public StepModel {
   Model& model_;
   StateCache cache_;  // plan.max_seqs slots + the scratch slot; plan.kv_blocks + its blocks
   ThreadPool& pool_;
-  int scratch_seq_ = -1;
+  int scratch_seq_ = -1;              // the padding sequence's slot; -1 when nothing is padded
   int64_t min_rows_;                  // kMinRows, or 0 (no padding) for a rows_independent model
   Batch padded_;                      // the batch plus the scratch chunk
   std::vector<float> padded_logits_;  // [padded_.logit_rows, vocab]
