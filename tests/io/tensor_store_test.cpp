@@ -47,6 +47,29 @@ TEST(TensorStore, SingleFile) {
   EXPECT_EQ(store.find("d"), nullptr);
 }
 
+// Writes through writable() change what the process reads and nothing else: the file, and a
+// second store opened on it, keep the stored bytes.
+TEST(TensorStore, WritableBytesAreCopyOnWrite) {
+  TempDir dir;
+  write_shard(dir / "model.safetensors", {"a", "b"});
+  const TensorStore store = TensorStore::open_dir(dir.path());
+  const TensorInfo* a = store.find("a");
+  ASSERT_NE(a, nullptr);
+  const float changed[2] = {7.0f, -7.0f};
+  std::memcpy(store.writable(*a), changed, sizeof changed);
+  float v[2];
+  std::memcpy(v, a->data, sizeof v);
+  EXPECT_EQ(v[0], 7.0f);
+  EXPECT_EQ(v[1], -7.0f);
+  const TensorStore reopened = TensorStore::open_dir(dir.path());
+  std::memcpy(v, reopened.find("a")->data, sizeof v);
+  EXPECT_EQ(v[0], 0.0f);
+  EXPECT_EQ(v[1], 0.5f);
+  std::memcpy(v, store.find("b")->data, sizeof v);  // the neighbour on the same page
+  EXPECT_EQ(v[0], 1.0f);
+  EXPECT_EQ(v[1], 1.5f);
+}
+
 TEST(TensorStore, Sharded) {
   TempDir dir;
   write_shard(dir / kShard1, {"x", "y"});
