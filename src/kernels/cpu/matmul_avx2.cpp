@@ -104,37 +104,8 @@ TileFn pick_m(int64_t m) {
   return m == 1 ? tile<T, R, 1> : tile<T, R, 2>;
 }
 
-template <DType T>
-TileFn pick(int64_t rows, int64_t m) {
-  switch (rows) {
-    case 1: return pick_m<T, 1>(m);
-    case 2: return pick_m<T, 2>(m);
-    case 3: return pick_m<T, 3>(m);
-    default: return pick_m<T, 4>(m);
-  }
-}
-
-template <DType T>
-void matmul_typed(const float* x, int64_t m, int64_t x_stride, const Matrix& w, float* y, int64_t y_stride,
-                  ThreadPool& pool) {
-  over_row_tiles(pool, w.rows, kRowTile, m * w.rows * w.cols, [&](int64_t j, int64_t n_rows) {
-    const void* w_row = static_cast<const char*>(w.data) + j * w.cols * elem_bytes<T>();
-    for (int64_t i = 0; i < m; i += kMTile) {
-      const int64_t n_m = m - i < kMTile ? m - i : kMTile;
-      pick<T>(n_rows, n_m)(x + i * x_stride, x_stride, w_row, w.cols, y + i * y_stride + j, y_stride);
-    }
-  });
-}
-
 }  // namespace
 
-void matmul(const float* x, int64_t m, int64_t x_stride, const Matrix& w, float* y, int64_t y_stride,
-            MathMode /*mode: exact f32 math satisfies both modes*/, ThreadPool& pool) {
-  switch (w.dtype) {
-    case DType::BF16: return matmul_typed<DType::BF16>(x, m, x_stride, w, y, y_stride, pool);
-    case DType::F16: return matmul_typed<DType::F16>(x, m, x_stride, w, y, y_stride, pool);
-    default: return matmul_typed<DType::F32>(x, m, x_stride, w, y, y_stride, pool);
-  }
-}
+#include "kernels/cpu/matmul_rows.inc"
 
 }  // namespace bamba::kernels::avx2
