@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 
 #include "base/error.h"
@@ -24,7 +25,7 @@ namespace {
 struct BenchFlags {
   std::string model_dir;
   std::string synthetic;
-  std::string dtype = "bf16";
+  std::vector<std::string> dtypes = {"bf16"};  // one model after another, in this process
   std::string prompt = "512";
   std::string decode = "128";
   std::string depth = "0";
@@ -58,11 +59,20 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+// The resident-set peak since the last reset_peak_rss() (VmHWM), else since the start.
 int64_t peak_rss_bytes() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;  // "VmHWM:  123 kB"
+  }
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return int64_t(usage.ru_maxrss) * 1024;
 }
+
+// Starts a new resident-set peak at the current size (Linux: "5" to clear_refs resets
+// VmHWM), so that each --dtype's model is measured alone.
+void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
 
 struct Config {
   int64_t prompt = 0, decode = 0, depth = 0, batch = 1;
@@ -311,20 +321,11 @@ int run_bench(const BenchFlags& flags) {
   const std::vector<int64_t> decodes = parse_sizes(flags.decode, "-n", 0);
   const std::vector<int64_t> depths = parse_sizes(flags.depth, "--depth", 0);
   const std::vector<int64_t> batches = parse_sizes(flags.batch, "--batch", 1);
-  const bool f32 = flags.dtype == "f32";
-  const LoadOptions load{f32 ? kernels::MathMode::F32 : kernels::MathMode::BF16};
+  if (flags.dtypes.size() > 1 && flags.synthetic.empty()) {
+    fail("bench: -m runs the folder's weights as stored: give one --dtype (bf16 or f32), found ", flags.dtypes.size());
+  }
   ThreadPool pool(flags.threads > 0 ? flags.threads : default_thread_count());
 
-  std::unique_ptr<Model> model;
-  std::string source;
-  if (!flags.synthetic.empty()) {
-    const std::filesystem::path path = synthetic_config_path(flags.synthetic);
-    source = "synthetic:" + path.stem().string();
-    model = build_synthetic_model(path, flags.dtype, load, pool);
-  } else {
-    source = flags.model_dir;
-    model = Model::load(resolve_model_dir(flags.model_dir), load);
-  }
   nlohmann::json roof;
   if (flags.roofline) {
     roof = measure_roofline(pool);
@@ -340,32 +341,48 @@ int run_bench(const BenchFlags& flags) {
                   pool.size());
     }
   }
-  if (!flags.json) {
-    std::printf("%s, %s weights, %.2f GB, %d threads, kernels %s, medians of %d\n", source.c_str(),
-                flags.dtype.c_str(), double(model->weight_bytes()) * 1e-9, pool.size(),
-                std::string(kernels::isa_name(kernels::active_isa())).c_str(), flags.reps);
-  }
 
   kernels::set_op_profiling(true);
-  Bench bench(*model, pool, flags.cache.kv_dtype(f32), flags.cache.state_dtype(), flags.ubatch);
-  for (int64_t depth : depths) {
-    for (int64_t batch : batches) {
-      for (int64_t prompt : prompts) {
-        for (int64_t decode : decodes) {
-          nlohmann::json r = run_config(bench, {prompt, decode, depth, batch}, flags.reps, pool.size());
-          r["model"] = source;
-          r["dtype"] = flags.dtype;
-          r["kv_dtype"] = cache_dtype_name(bench.kv_dtype());
-          r["state_dtype"] = cache_dtype_name(bench.state_dtype());
-          r["threads"] = pool.size();
-          r["kernel_isa"] = kernels::isa_name(kernels::active_isa());
-          r["weight_bytes"] = model->weight_bytes();
-          if (flags.roofline) add_fractions(r, roof);
-          if (flags.json) {
-            std::cout << json_line(r) << std::endl;
-          } else {
-            print_text(r);
-            std::fflush(stdout);
+  for (const std::string& dtype : flags.dtypes) {
+    reset_peak_rss();
+    const bool f32 = dtype == "f32";
+    const LoadOptions load{f32 ? kernels::MathMode::F32 : kernels::MathMode::BF16};
+    std::unique_ptr<Model> model;
+    std::string source;
+    if (!flags.synthetic.empty()) {
+      const std::filesystem::path path = synthetic_config_path(flags.synthetic);
+      source = "synthetic:" + path.stem().string();
+      model = build_synthetic_model(path, dtype, load, pool);
+    } else {
+      source = flags.model_dir;
+      model = Model::load(resolve_model_dir(flags.model_dir), load);
+    }
+    if (!flags.json) {
+      std::printf("%s, %s weights, %.2f GB, %d threads, kernels %s, medians of %d\n", source.c_str(), dtype.c_str(),
+                  double(model->weight_bytes()) * 1e-9, pool.size(),
+                  std::string(kernels::isa_name(kernels::active_isa())).c_str(), flags.reps);
+    }
+
+    Bench bench(*model, pool, flags.cache.kv_dtype(f32), flags.cache.state_dtype(), flags.ubatch);
+    for (int64_t depth : depths) {
+      for (int64_t batch : batches) {
+        for (int64_t prompt : prompts) {
+          for (int64_t decode : decodes) {
+            nlohmann::json r = run_config(bench, {prompt, decode, depth, batch}, flags.reps, pool.size());
+            r["model"] = source;
+            r["dtype"] = dtype;
+            r["kv_dtype"] = cache_dtype_name(bench.kv_dtype());
+            r["state_dtype"] = cache_dtype_name(bench.state_dtype());
+            r["threads"] = pool.size();
+            r["kernel_isa"] = kernels::isa_name(kernels::active_isa());
+            r["weight_bytes"] = model->weight_bytes();
+            if (flags.roofline) add_fractions(r, roof);
+            if (flags.json) {
+              std::cout << json_line(r) << std::endl;
+            } else {
+              print_text(r);
+              std::fflush(stdout);
+            }
           }
         }
       }
@@ -384,9 +401,11 @@ Command add_bench_command(CLI::App& root) {
   cmd->add_option("--synthetic", flags->synthetic,
                   "random weights in memory with the shape of bench/shapes/NAME.json (bamba-9b, bamba-1b, "
                   "transformer-1b) or of a config.json path");
-  cmd->add_option("--dtype", flags->dtype,
+  cmd->add_option("--dtype", flags->dtypes,
                   "bf16: bf16 weights, bf16 matmul inputs and KV; f32: exact f32; int8 / q4 (--synthetic): weights "
-                  "quantized as `bamba quantize --type int8|q4` does, bf16 KV (--kv-dtype overrides the KV's)")
+                  "quantized as `bamba quantize --type int8|q4` does, bf16 KV (--kv-dtype overrides the KV's). "
+                  "A comma list (--synthetic) measures each in turn in this process, for ratios from one run")
+      ->delimiter(',')
       ->check(CLI::IsMember({"f32", "bf16", "int8", "q4"}))
       ->capture_default_str();
   cmd->add_option("-p,--prompt", flags->prompt, "prompt tokens (comma list: one configuration each)")
