@@ -2,6 +2,7 @@
 // real shape (--synthetic), over a grid of prompt lengths, decode lengths, context depths and
 // batch sizes; medians over repetitions, the split of time between op classes, and with
 // --roofline every figure as a fraction of this machine's measured limits.
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -71,8 +72,12 @@ int64_t peak_rss_bytes() {
 }
 
 // Starts a new resident-set peak at the current size (Linux: "5" to clear_refs resets
-// VmHWM), so that each --dtype's model is measured alone.
-void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
+// VmHWM), after handing the heap's free memory back (malloc_trim), so that each --dtype's
+// model is measured nearly alone.
+void reset_peak_rss() {
+  malloc_trim(0);
+  std::ofstream("/proc/self/clear_refs") << "5";
+}
 
 struct Config {
   int64_t prompt = 0, decode = 0, depth = 0, batch = 1;
