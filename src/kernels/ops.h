@@ -28,8 +28,8 @@ enum class Quant : uint8_t { None, Int8, Int4 };
 enum class QuantLayout : uint8_t { RowMajor, RowBlocks };
 inline constexpr int64_t kQuantRowBlock = 16;
 
-// A weight matrix in its stored dtype (F32, F16 or BF16) or quantized, row-major
-// [rows, cols]: the Hugging Face Linear layout [out_features, in_features].
+// A weight matrix in its stored dtype (F32, F16 or BF16), row-major [rows, cols] — the
+// Hugging Face Linear layout [out_features, in_features] — or quantized in `layout`.
 struct Matrix {
   const void* data = nullptr;
   DType dtype = DType::F32;
