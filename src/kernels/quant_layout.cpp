@@ -29,7 +29,7 @@ Matrix block_rows_in_place(const Matrix& w, void* values, float* scales) {
   std::vector<uint8_t> block_values(size_t(kQuantRowBlock * row_bytes));  // [R, row_bytes], row-major
   std::vector<float> block_scales(size_t(kQuantRowBlock * groups));       // [R, groups]
   for (int64_t row0 = 0; row0 < w.rows; row0 += kQuantRowBlock) {
-    const int64_t R = w.rows - row0 < kQuantRowBlock ? w.rows - row0 : kQuantRowBlock;
+    const int64_t R = detail::rows_in_block(w, row0 / kQuantRowBlock);
     std::memcpy(block_values.data(), bytes + row0 * row_bytes, size_t(R * row_bytes));
     std::memcpy(block_scales.data(), scales + row0 * groups, size_t(R * groups) * sizeof(float));
     // Written in order, each step gathering its 4 bytes from every row of the copy.

@@ -9,6 +9,12 @@
 namespace bamba::kernels {
 
 namespace detail {
+// Rows in row block `block` of w: kQuantRowBlock, fewer in a last block.
+inline int64_t rows_in_block(const Matrix& w, int64_t block) {
+  const int64_t left = w.rows - block * kQuantRowBlock;
+  return left < kQuantRowBlock ? left : kQuantRowBlock;
+}
+
 // Byte of q[row, col] and, for Int4, whether it is the high nibble.
 struct QuantByte {
   int64_t index;
@@ -20,9 +26,7 @@ inline QuantByte quantized_byte(const Matrix& w, int64_t row, int64_t col) {
     const int64_t i = row * w.cols + col;
     return w.quant == Quant::Int8 ? QuantByte{i, false} : QuantByte{i / 2, i % 2 == 1};
   }
-  const int64_t block = row / kQuantRowBlock, r = row % kQuantRowBlock;
-  const int64_t block_rows = w.rows - block * kQuantRowBlock < kQuantRowBlock ? w.rows - block * kQuantRowBlock
-                                                                              : kQuantRowBlock;
+  const int64_t block = row / kQuantRowBlock, r = row % kQuantRowBlock, block_rows = rows_in_block(w, block);
   if (w.quant == Quant::Int8) return {block * kQuantRowBlock * w.cols + col / 4 * 4 * block_rows + 4 * r + col % 4, false};
   return {block * kQuantRowBlock * w.cols / 2 + col / 8 * 4 * block_rows + 4 * r + col % 4, col % 8 >= 4};
 }
@@ -41,9 +45,7 @@ inline float quantized_scale(const Matrix& w, int64_t row, int64_t col) {
   const int64_t groups = w.cols / w.group_size, g = col / w.group_size;
   if (w.layout == QuantLayout::RowMajor) return w.scales[row * groups + g];
   const int64_t block = row / kQuantRowBlock;
-  const int64_t block_rows = w.rows - block * kQuantRowBlock < kQuantRowBlock ? w.rows - block * kQuantRowBlock
-                                                                              : kQuantRowBlock;
-  return w.scales[block * kQuantRowBlock * groups + g * block_rows + row % kQuantRowBlock];
+  return w.scales[block * kQuantRowBlock * groups + g * detail::rows_in_block(w, block) + row % kQuantRowBlock];
 }
 
 // Whether a RowMajor quantized matrix can be put in RowBlocks: its columns and groups must
