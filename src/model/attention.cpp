@@ -9,7 +9,7 @@ namespace bamba {
 void attention_forward(const ForwardContext& ctx, int64_t layer, const AttentionWeights& w, const float* x,
                        float* out, AttentionScratch& s) {
   const ModelConfig& c = ctx.config;
-  const int64_t T = ctx.n_tokens, H = c.hidden_size;
+  const int64_t T = ctx.n_tokens;
   const int64_t q_width = c.n_heads * c.head_dim;      // nh*hd
   const int64_t kv_width = c.n_kv_heads * c.head_dim;  // nkv*hd
   float* q = scratch(s.q, T * q_width);                // [T, nh, hd]   layers.{i}.attn.q
@@ -18,9 +18,9 @@ void attention_forward(const ForwardContext& ctx, int64_t layer, const Attention
   float* context = scratch(s.context, T * q_width);    // [T, nh, hd]   layers.{i}.attn.context
 
   // q = x Wq^T;  k = x Wk^T;  v = x Wv^T
-  kernels::matmul(x, T, H, w.q, q, q_width, ctx.math, ctx.pool);
-  kernels::matmul(x, T, H, w.k, k, kv_width, ctx.math, ctx.pool);
-  kernels::matmul(x, T, H, w.v, v, kv_width, ctx.math, ctx.pool);
+  linear(ctx, x, w.q, q);
+  linear(ctx, x, w.k, k);
+  linear(ctx, x, w.v, v);
   // RoPE on channels [0, rd) of every q and k head, at each token's absolute position
   kernels::rope(q, T, q_width, c.n_heads, c.head_dim, c.rotary_dim, float(c.rope_theta), ctx.positions);
   kernels::rope(k, T, kv_width, c.n_kv_heads, c.head_dim, c.rotary_dim, float(c.rope_theta), ctx.positions);
@@ -51,7 +51,7 @@ void attention_forward(const ForwardContext& ctx, int64_t layer, const Attention
     kernels::attention(args, ctx.pool);
   }
   // out = concat_h(o) Wo^T   [T, H]
-  kernels::matmul(context, T, q_width, w.o, out, H, ctx.math, ctx.pool);
+  linear(ctx, context, w.o, out);
 }
 
 }  // namespace bamba

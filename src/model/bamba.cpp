@@ -67,7 +67,7 @@ void BambaModel::forward(const Batch& batch, StateCache& cache, float* logits, T
     for (int64_t t = bs.token_begin; t < bs.token_end; ++t) positions[t] = int32_t(p0 + t - bs.token_begin);
     cache.reserve(bs.seq, bs.token_end - bs.token_begin);
   }
-  const ForwardContext ctx{c, batch, cache, positions, T, options_.math, pool};
+  const ForwardContext ctx{c, batch, cache, positions, T, options_.math, pool, linear_observer_};
   float* h = scratch(hidden_, T * H);       // [T, H]
   float* xn = scratch(normed_, T * H);      // [T, H]
   float* out = scratch(block_out_, T * H);  // [T, H]
@@ -100,9 +100,15 @@ void BambaModel::forward(const Batch& batch, StateCache& cache, float* logits, T
       std::copy(src, src + H, final_hidden + r * H);
     }
     kernels::rms_norm(final_hidden, R, H, weights_.final_norm.data(), eps, final_hidden);
+    if (linear_observer_) linear_observer_->observe(weights_.lm_head, final_hidden, R, H);
     kernels::matmul(final_hidden, R, H, weights_.lm_head, logits, c.vocab_size, options_.math, pool);
   }
   for (const BatchSequence& bs : batch.sequences) cache.advance(bs.seq, bs.token_end - bs.token_begin);
+}
+
+std::string BambaModel::matrix_name(const kernels::Matrix& matrix) const {
+  const auto it = weights_.matrix_names.find(matrix.data);
+  return it == weights_.matrix_names.end() ? std::string() : it->second;
 }
 
 std::unique_ptr<Model> load_bamba(const std::filesystem::path& dir, const nlohmann::json& config_json,

@@ -22,6 +22,7 @@ class BambaModel final : public Model {
 
   void forward(const Batch& batch, StateCache& cache, float* logits, ThreadPool& pool) override;
   [[nodiscard]] bool rows_independent() const override { return rows_independent_; }
+  [[nodiscard]] std::string matrix_name(const kernels::Matrix& matrix) const override;
 
  private:
   // Errors for a batch this model or cache cannot run; nothing has changed when it throws.

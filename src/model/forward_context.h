@@ -1,6 +1,6 @@
 // What every block of one forward call shares: the batch, the state it advances, the
-// absolute position of each token, the math mode and the thread pool; plus the scratch
-// helper that lets blocks reuse their buffers across calls.
+// absolute position of each token, the math mode, the thread pool and an optional observer of
+// Linear inputs; plus the scratch helper that lets blocks reuse their buffers across calls.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,7 @@
 #include "kernels/ops.h"
 #include "model/batch.h"
 #include "model/config.h"
+#include "model/linear_observer.h"
 #include "state/state_cache.h"
 
 namespace bamba {
@@ -22,7 +23,14 @@ struct ForwardContext {
   int64_t n_tokens;          // T, all sequences
   kernels::MathMode math;
   ThreadPool& pool;
+  LinearInputObserver* observer = nullptr;  // sees every Linear's input when set
 };
+
+// y = x w^T over the batch's T tokens (x: [T, w.cols], y: [T, w.rows]), shown to the observer first.
+inline void linear(const ForwardContext& ctx, const float* x, const kernels::Matrix& w, float* y) {
+  if (ctx.observer) ctx.observer->observe(w, x, ctx.n_tokens, w.cols);
+  kernels::matmul(x, ctx.n_tokens, w.cols, w, y, w.rows, ctx.math, ctx.pool);
+}
 
 // `buffer` grown to at least n elements (never shrunk): scratch is allocated once per size.
 template <class T>

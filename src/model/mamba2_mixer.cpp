@@ -16,7 +16,7 @@ void mamba2_forward(const ForwardContext& ctx, int64_t layer, const MambaWeights
   float* y = scratch(s.y, T * E);               // [T, E]         layers.{i}.mamba.y, then .gated_norm
 
   // zxbcdt = x Win^T (+ b_in), columns split as [z | xBC | dt_raw]   (pitfall 6)
-  kernels::matmul(x, T, H, w.in_proj, zxbcdt, rows, ctx.math, ctx.pool);
+  linear(ctx, x, w.in_proj, zxbcdt);
   if (c.mamba_proj_bias) add_bias_rows(zxbcdt, T, rows, rows, w.in_proj_bias);
   const float* z = zxbcdt;                        // [T, E]        row stride rows
   const float* xbc_raw = zxbcdt + E;              // [T, conv_dim] row stride rows
@@ -68,7 +68,7 @@ void mamba2_forward(const ForwardContext& ctx, int64_t layer, const MambaWeights
   // g = norm.weight ⊙ u / rms_group(u),  u = y ⊙ silu(z), per group of E/G channels  (pitfall 1)
   kernels::gated_rms_norm(y, E, z, rows, T, E, c.mamba_n_groups, w.norm.data(), float(c.rms_norm_eps), y, E);
   // out = g Wout^T (+ b_out)   [T, H]
-  kernels::matmul(y, T, E, w.out_proj, out, H, ctx.math, ctx.pool);
+  linear(ctx, y, w.out_proj, out);
   if (c.mamba_proj_bias) add_bias_rows(out, T, H, H, w.out_proj_bias);
 }
 

@@ -5,11 +5,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <string>
 
 #include "base/thread_pool.h"
 #include "kernels/ops.h"
 #include "model/batch.h"
 #include "model/config.h"
+#include "model/linear_observer.h"
 #include "state/state_cache.h"
 
 namespace bamba {
@@ -42,11 +44,18 @@ class Model {
   // exhausted) is an Error thrown before any state changes.
   virtual void forward(const Batch& batch, StateCache& cache, float* logits, ThreadPool& pool) = 0;
 
+  // Later forwards show the input of every Linear to `observer` (nullptr: to none).
+  void set_linear_observer(LinearInputObserver* observer) { linear_observer_ = observer; }
+  // The checkpoint tensor behind a matrix the observer is shown ("lm_head.weight", or the
+  // embeddings' name when the head is tied to them); empty for a matrix not of this model.
+  [[nodiscard]] virtual std::string matrix_name(const kernels::Matrix& matrix) const = 0;
+
  protected:
   Model(ModelConfig config, int64_t weight_bytes) : config_(std::move(config)), weight_bytes_(weight_bytes) {}
 
   ModelConfig config_;
   int64_t weight_bytes_ = 0;
+  LinearInputObserver* linear_observer_ = nullptr;
 };
 
 }  // namespace bamba

@@ -270,6 +270,9 @@ BambaWeights load_bamba_weights(const ModelConfig& config, io::TensorStore store
     } else if (spec.keep == TensorKeep::Mapped) {
       *b.matrix = as_matrix(*found[0]);
       w.bytes += int64_t(found[0]->nbytes);
+    }
+    if (b.matrix) {
+      w.matrix_names[b.matrix->data] = spec.name;
     } else {
       *b.vector = widen(*found[0]);
       w.bytes += spec.numel() * int64_t(sizeof(float));

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "io/safetensors.h"
@@ -58,6 +60,7 @@ struct BambaWeights {
   std::vector<float> final_norm;  // [H]
   std::vector<LayerWeights> layers;
   int64_t bytes = 0;              // mapped matrices + f32 vectors in use
+  std::unordered_map<const void*, std::string> matrix_names;  // each matrix's data -> its tensor name
 };
 
 // Checks every tensor of `store` against bamba_stored_tensor_list(config) — missing,
