@@ -25,7 +25,7 @@ std::unique_ptr<Model> build_synthetic_model(const std::filesystem::path& config
     fail("--dtype ", dtype, ": expected f32, bf16, int8 or q4");
   nlohmann::json config_json = io::read_json_file(config_path);
   if (dtype == "int8" || dtype == "q4") {
-    const QuantizeOptions quantize{dtype == "q4" ? WeightFormat::Int4 : WeightFormat::Int8, 0, {}};
+    const QuantizeOptions quantize{dtype == "q4" ? WeightFormat::Int4 : WeightFormat::Int8, 0, {}, {}};
     config_json["quantization_config"] =
         quant_config_json(make_quant_config(parse_model_config(config_json, config_path.string()), quantize));
   }

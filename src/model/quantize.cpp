@@ -9,12 +9,14 @@
 #include <fstream>
 #include <cstring>
 #include <map>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
 #include "io/json_file.h"
 #include "kernels/ops.h"
+#include "model/calibration.h"
 #include "model/tensor_list.h"
 
 namespace bamba {
@@ -136,7 +138,7 @@ int64_t quantized_row_bytes(const QuantConfig& quant, int64_t cols) {
 }
 
 void quantize_rows(const io::TensorInfo& src, int64_t row_begin, int64_t row_end, const QuantConfig& quant,
-                   std::byte* values, float* scales, ThreadPool& pool) {
+                   std::byte* values, float* scales, ThreadPool& pool, const GptqFactor* gptq) {
   const int64_t cols = src.shape[1];
   const int64_t groups = quant.groups_per_row(cols), group = cols / groups;
   const bool int4 = quant.format == WeightFormat::Int4;
@@ -152,6 +154,7 @@ void quantize_rows(const io::TensorInfo& src, int64_t row_begin, int64_t row_end
         int8_t* qg = q.data() + g * group;
         scales[r * groups + g] = int4 ? int4_group(w, group, qg) : int8_group(w, group, qg);
       }
+      if (gptq) gptq_round_row(*gptq, row.data(), scales + r * groups, group, int4 ? -8 : -127, int4 ? 7 : 127, q.data());
       std::byte* out = values + r * quantized_row_bytes(quant, cols);
       if (int4) {
         for (int64_t b = 0; b < cols / 2; ++b) {
@@ -176,6 +179,14 @@ void quantize_checkpoint(const std::filesystem::path& in_dir, const std::filesys
   config.quant = make_quant_config(config, options);
   const QuantConfig& quant = config.quant;
   const io::TensorStore store = io::TensorStore::open_dir(in_dir);
+  CalibrationInputs calibration;
+  if (!options.calibration.empty()) {
+    const std::unique_ptr<Model> model = Model::load(in_dir, {});
+    calibration = collect_linear_inputs(*model, options.calibration, pool);
+  }
+  // The GPTQ factor of the weight whose values are being written (scales are not affected).
+  const io::TensorInfo* factor_of = nullptr;
+  std::optional<GptqFactor> factor;
 
   // Every stored tensor of the output, with the source tensor it comes from.
   struct Item {
@@ -230,11 +241,23 @@ void quantize_checkpoint(const std::filesystem::path& in_dir, const std::filesys
         const int64_t rows = src.shape[0], cols = src.shape[1];
         const int64_t row_bytes = quantized_row_bytes(quant, cols), groups = quant.groups_per_row(cols);
         const bool want_values = item.part.part == TensorPart::QuantValues;
+        if (want_values && factor_of != &src) {
+          factor_of = &src;
+          factor.reset();
+          // Embeddings round to nearest: a looked-up row has no input to calibrate with, and a
+          // head tied to them would trade the lookup's accuracy for its own.
+          const auto inputs = calibration.find(src.name);
+          if (inputs != calibration.end() && item.part.role != TensorRole::Embedding) {
+            const LinearInputs& x = *inputs->second;
+            factor = gptq_factor(x.values.data(), x.rows, x.cols, pool);
+          }
+        }
         for (int64_t r0 = 0; r0 < rows; r0 += kRowsPerPiece) {
           const int64_t r1 = std::min(rows, r0 + kRowsPerPiece);
           values.resize(size_t((r1 - r0) * row_bytes));
           scales.resize(size_t((r1 - r0) * groups));
-          quantize_rows(src, r0, r1, quant, values.data(), scales.data(), pool);
+          quantize_rows(src, r0, r1, quant, values.data(), scales.data(), pool,
+                        want_values && factor ? &*factor : nullptr);
           if (want_values) {
             writer.write(index, values);
             done += int64_t(src.nbytes) * (r1 - r0) / rows;
@@ -254,6 +277,12 @@ void quantize_checkpoint(const std::filesystem::path& in_dir, const std::filesys
   writer.finish();
 
   config_json["quantization_config"] = quant_config_json(quant);
+  if (!calibration.empty()) {
+    int64_t tokens = 0;
+    for (const std::vector<int32_t>& seq : options.calibration) tokens += int64_t(seq.size());
+    config_json["quantization_config"]["calibration"] = {
+        {"method", "gptq"}, {"tokens", tokens}, {"dampening", kGptqDampening}, {"act_order", true}};
+  }
   write_text_file(out_dir / "config.json", config_json.dump(2) + "\n");
   for (const char* name : kCopiedFiles) {
     if (std::filesystem::exists(in_dir / name, ec)) copy_model_file(in_dir / name, out_dir / name);

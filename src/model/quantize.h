@@ -14,6 +14,7 @@
 #include "base/thread_pool.h"
 #include "io/safetensors.h"
 #include "model/config.h"
+#include "model/gptq.h"
 #include "model/quant_config.h"
 
 namespace bamba {
@@ -27,6 +28,9 @@ struct QuantizeOptions {
   WeightFormat format = WeightFormat::Int8;  // Int8 or Int4
   int64_t group_size = 0;                    // 0: per output channel (int8) / kDefaultInt4GroupSize (int4)
   std::vector<std::string> keep;             // weights whose name contains one of these stay float
+  // Token sequences the float model reads to calibrate: when given, weights round by GPTQ
+  // (model/gptq.h) on the inputs they multiplied, instead of to nearest.
+  std::vector<std::vector<int32_t>> calibration;
 };
 
 // The quantization_config that `options` gives a model of `config`: every Linear weight and
@@ -38,8 +42,10 @@ struct QuantizeOptions {
 // `quant` (Int8 or Int4): values into `values` (I8: cols bytes per row; Int4: cols/2 bytes per
 // row, element 2i in the low nibble of byte i, stored q + 8) and scales into `scales`
 // (groups_per_row(cols) per row), both starting at row_begin's data. Rows run in parallel.
+// With `gptq`, the factor of the weight's calibration inputs, values round by GPTQ with the
+// same scales.
 void quantize_rows(const io::TensorInfo& src, int64_t row_begin, int64_t row_end, const QuantConfig& quant,
-                   std::byte* values, float* scales, ThreadPool& pool);
+                   std::byte* values, float* scales, ThreadPool& pool, const GptqFactor* gptq = nullptr);
 
 // Bytes of the values of one quantized row.
 [[nodiscard]] int64_t quantized_row_bytes(const QuantConfig& quant, int64_t cols);

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <random>
 
 #include "base/error.h"
 #include "checkpoint_edit.h"
@@ -102,36 +103,77 @@ std::filesystem::path quantize(const std::string& model, const TempDir& tmp, con
   return out;
 }
 
+// Random token sequences (the tiny models' "language"), drawn apart from the goldens' prompts.
+std::vector<std::vector<int32_t>> calibration_sequences(int64_t vocab, int count, int64_t length) {
+  std::mt19937 rng(20261128);
+  std::uniform_int_distribution<int32_t> token(0, int32_t(vocab - 1));
+  std::vector<std::vector<int32_t>> seqs(static_cast<size_t>(count), std::vector<int32_t>(static_cast<size_t>(length)));
+  for (auto& seq : seqs) {
+    for (int32_t& id : seq) id = token(rng);
+  }
+  return seqs;
+}
+
 // The float model keeps the golden top-1 on 99 % of positions (bf16 math). These random
 // tiny models have small top-1 margins, so that quantization noise flips some: measured
 // per-channel int8 keeps 95-96 % on tiny-a in both modes; tiny-b (96-wide rows, tied int8
 // embeddings) keeps 94.4 % with exact activations and 93.0 % with int8 activations (per
-// block of 32 columns), 95.5 % / 94.1 % with groups of 32. The test holds the configurations
-// that reach 95 % to it and the others to a point below their measurement.
+// block of 32 columns), 95.5 % / 94.1 % with groups of 32. GPTQ calibrated on 1,024 random
+// tokens: tiny-a 96.5 % in both modes, tiny-b 96.2 % exact / 92.7 % with int8 activations —
+// a random model's activations are nearly uncorrelated, which leaves GPTQ little to
+// compensate (on the trained demo model it shrinks q4's perplexity rise by a third). The test
+// holds the configurations that reach 95 % to it and the others to a point below their
+// measurement.
 TEST(Quantize, Int8KeepsGoldenTop1) {
   struct Case {
     const char* model;
     int64_t group;
     kernels::MathMode math;
+    bool calibrated;
     double min_top1;
   };
+  using kernels::MathMode;
   const Case cases[] = {
-      {"tiny-a", 0, kernels::MathMode::BF16, 0.95},  {"tiny-a", 0, kernels::MathMode::F32, 0.95},
-      {"tiny-a", 32, kernels::MathMode::BF16, 0.95}, {"tiny-a", 32, kernels::MathMode::F32, 0.95},
-      {"tiny-b", 0, kernels::MathMode::BF16, 0.92},  {"tiny-b", 0, kernels::MathMode::F32, 0.93},
-      {"tiny-b", 32, kernels::MathMode::BF16, 0.93}, {"tiny-b", 32, kernels::MathMode::F32, 0.95},
+      {"tiny-a", 0, MathMode::BF16, false, 0.95},  {"tiny-a", 0, MathMode::F32, false, 0.95},
+      {"tiny-a", 32, MathMode::BF16, false, 0.95}, {"tiny-a", 32, MathMode::F32, false, 0.95},
+      {"tiny-a", 0, MathMode::BF16, true, 0.95},   {"tiny-a", 0, MathMode::F32, true, 0.95},
+      {"tiny-b", 0, MathMode::BF16, false, 0.92},  {"tiny-b", 0, MathMode::F32, false, 0.93},
+      {"tiny-b", 32, MathMode::BF16, false, 0.93}, {"tiny-b", 32, MathMode::F32, false, 0.95},
+      {"tiny-b", 0, MathMode::BF16, true, 0.92},   {"tiny-b", 0, MathMode::F32, true, 0.95},
   };
   for (const char* model : {"tiny-a", "tiny-b"}) {
-    print(std::string(model) + " float weights, bf16 math", golden_agreement(model_dir(model), model, kernels::MathMode::BF16));
+    print(std::string(model) + " float weights, bf16 math", golden_agreement(model_dir(model), model, MathMode::BF16));
   }
   for (const Case& c : cases) {
     TempDir tmp;
-    const std::filesystem::path dir = quantize(c.model, tmp, {WeightFormat::Int8, c.group, {}});
+    QuantizeOptions options{WeightFormat::Int8, c.group, {}, {}};
+    if (c.calibrated) options.calibration = calibration_sequences(Golden(c.model).vocab(), 4, 256);
+    const std::filesystem::path dir = quantize(c.model, tmp, options);
     const Agreement a = golden_agreement(dir, c.model, c.math);
-    print(std::string(c.model) + " int8 group " + std::to_string(c.group) +
-              (c.math == kernels::MathMode::BF16 ? ", int8 activations" : ", f32 activations"), a);
+    print(std::string(c.model) + " int8 group " + std::to_string(c.group) + (c.calibrated ? " gptq" : "") +
+              (c.math == MathMode::BF16 ? ", int8 activations" : ", f32 activations"), a);
     EXPECT_GE(a.fraction(), c.min_top1) << c.model << " group " << c.group;
     EXPECT_LT(a.rms_rel, 0.08) << c.model;
+  }
+}
+
+TEST(Quantize, CalibrationIsRecordedAndChecked) {
+  TempDir tmp;
+  QuantizeOptions options{WeightFormat::Int4, 32, {}, calibration_sequences(512, 2, 40)};
+  const std::filesystem::path dir = quantize("tiny-a", tmp, options);
+  const nlohmann::json calibration = io::read_json_file(dir / "config.json").at("quantization_config").at("calibration");
+  EXPECT_EQ(calibration.at("method"), "gptq");
+  EXPECT_EQ(calibration.at("tokens"), 80);
+  EXPECT_EQ(calibration.at("act_order"), true);
+  EXPECT_NO_THROW((void)Model::load(dir, {}));
+
+  TempDir bad;
+  options.calibration = {{1, 2, 512}};
+  try {
+    quantize("tiny-a", bad, options);
+    FAIL() << "a calibration token outside the vocabulary";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("calibration sequence 0, tokens from 0: batch token 2: id 512 is outside the vocabulary"), std::string::npos) << e.what();
   }
 }
 
@@ -140,7 +182,7 @@ TEST(Quantize, Int4LoadsAndStaysClose) {
     for (int64_t group : {int64_t(32), int64_t(64)}) {
       if (std::string(model) == "tiny-b" && group == 64) continue;  // 96 / 160 wide rows: 64 does not divide
       TempDir tmp;
-      const std::filesystem::path dir = quantize(model, tmp, {WeightFormat::Int4, group, {}});
+      const std::filesystem::path dir = quantize(model, tmp, {WeightFormat::Int4, group, {}, {}});
       const Agreement a = golden_agreement(dir, model, kernels::MathMode::BF16);
       print(std::string(model) + " q4 group " + std::to_string(group), a);
       // 4 bits on uniform random weights: measured 56 % (tiny-a) and 38 % (tiny-b) top-1,
@@ -153,7 +195,7 @@ TEST(Quantize, Int4LoadsAndStaysClose) {
 
 TEST(Quantize, WritesALoadableFolder) {
   TempDir tmp;
-  const std::filesystem::path dir = quantize("tiny-a", tmp, {WeightFormat::Int4, 64, {"lm_head", "layers.1."}});
+  const std::filesystem::path dir = quantize("tiny-a", tmp, {WeightFormat::Int4, 64, {"lm_head", "layers.1."}, {}});
   EXPECT_TRUE(std::filesystem::exists(dir / "generation_config.json"));
   const nlohmann::json config = io::read_json_file(dir / "config.json");
   const nlohmann::json& qc = config.at("quantization_config");
@@ -187,14 +229,14 @@ TEST(Quantize, WritesALoadableFolder) {
 
 TEST(Quantize, RefusesBadRequests) {
   TempDir tmp;
-  EXPECT_THROW(quantize("tiny-a", tmp, {WeightFormat::Int8, 48, {}}), Error);  // 48 does not divide 64
+  EXPECT_THROW(quantize("tiny-a", tmp, {WeightFormat::Int8, 48, {}, {}}), Error);  // 48 does not divide 64
   try {
-    quantize("tiny-a", tmp, {WeightFormat::Int4, 128, {}});
+    quantize("tiny-a", tmp, {WeightFormat::Int4, 128, {}, {}});
     FAIL() << "group 128 cannot divide 64-wide rows";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("groups of 128"), std::string::npos) << e.what();
   }
-  const std::filesystem::path dir = quantize("tiny-a", tmp, {WeightFormat::Int8, 0, {}});
+  const std::filesystem::path dir = quantize("tiny-a", tmp, {WeightFormat::Int8, 0, {}, {}});
   TempDir again;
   try {
     quantize_checkpoint(dir, again.path() / "q", {}, test_pool(), nullptr);

@@ -132,7 +132,7 @@ class EngineOnInt8TinyModel : public EngineOnTinyModel {
     std::string pattern = (std::filesystem::temp_directory_path() / "bamba-int8-engine-XXXXXX").string();
     ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
-    quantize_checkpoint(testing::tiny_model_dir("tiny-a"), dir_ / "int8", {WeightFormat::Int8, 0, {}}, pool_, nullptr);
+    quantize_checkpoint(testing::tiny_model_dir("tiny-a"), dir_ / "int8", {WeightFormat::Int8, 0, {}, {}}, pool_, nullptr);
     model_ = Model::load(dir_ / "int8", {GetParam()});
   }
   void TearDown() override {
