@@ -2,9 +2,11 @@
 #include "cli/common.h"
 
 #include <charconv>
+#include <fstream>
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
+#include <sstream>
 
 #include "base/error.h"
 
@@ -130,6 +132,14 @@ std::string json_line(const nlohmann::json& j) {
 
 std::string read_stdin() {
   return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+}
+
+std::string read_text_file(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(what, ": cannot read \"", path, "\"");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 }  // namespace bamba::cli

@@ -1,5 +1,5 @@
 // Pieces several subcommands share: finding the model folder, the --threads / --precision /
-// --kv-dtype / --state-dtype flags, id lists on the command line, and JSON output.
+// --kv-dtype / --state-dtype flags, id lists on the command line, JSON output, reading files.
 #pragma once
 
 #include <cstdint>
@@ -72,5 +72,8 @@ void check_ids_in_vocab(const std::vector<int32_t>& ids, int64_t vocab_size, con
 
 // All of stdin.
 [[nodiscard]] std::string read_stdin();
+
+// All of the file at `path`; an Error naming `what` (the flag it came from) and the path.
+[[nodiscard]] std::string read_text_file(const std::string& path, const std::string& what);
 
 }  // namespace bamba::cli

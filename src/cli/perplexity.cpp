@@ -6,9 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "base/error.h"
 #include "cli/command.h"
@@ -27,14 +25,6 @@ struct PerplexityFlags {
   bool json = false;
   ComputeFlags compute;
 };
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot open text file \"", path, "\"");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // -log softmax(row)[target], in double.
 double nll(const float* row, int64_t vocab, int32_t target) {
@@ -55,7 +45,7 @@ void show_progress(size_t done, size_t total, double tokens_per_s) {
 }
 
 int run_perplexity(const PerplexityFlags& f) {
-  const std::string text = read_file(f.text_file);
+  const std::string text = read_text_file(f.text_file, "-f");
   const std::filesystem::path dir = resolve_model_dir(f.model_dir);
   const ModelFolder folder = load_model_folder(dir, {f.compute.math_mode()});
   const std::vector<int32_t> tokens = folder.require_tokenizer().encode(text, /*add_special_tokens=*/false);

@@ -1,5 +1,7 @@
 // `bamba quantize`: writes a quantized copy of a float model folder (model/quantize.h) —
 // int8 per output channel or per group, or int4 per group — with a progress bar on stderr.
+// With --calibration, weights round by GPTQ on the activations of a sample text.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -7,6 +9,7 @@
 #include "cli/command.h"
 #include "cli/common.h"
 #include "model/quantize.h"
+#include "runtime/model_folder.h"
 
 namespace bamba::cli {
 namespace {
@@ -17,8 +20,34 @@ struct QuantizeFlags {
   std::string type;
   int64_t group_size = 0;
   std::vector<std::string> keep;
+  std::string calibration_file;
+  int64_t calibration_tokens = 2048;
+  int64_t calibration_ctx = 512;
   int threads = 0;
 };
+
+// The calibration text as the model reads text: encoded without specials, the first
+// `max_tokens` tokens cut into windows of `ctx` positions, each opened by BOS when the model
+// has one (as `bamba perplexity` feeds its windows).
+std::vector<std::vector<int32_t>> calibration_windows(const std::filesystem::path& dir, const QuantizeFlags& f) {
+  const std::string text = read_text_file(f.calibration_file, "--calibration");
+  const ModelFolder folder = load_model_folder(dir, {});
+  std::vector<int32_t> tokens = folder.require_tokenizer().encode(text, /*add_special_tokens=*/false);
+  if (tokens.empty()) fail("--calibration: \"", f.calibration_file, "\" holds no text");
+  check_ids_in_vocab(tokens, folder.model->config().vocab_size, "tokens of \"" + f.calibration_file + "\"");
+  if (int64_t(tokens.size()) > f.calibration_tokens) tokens.resize(size_t(f.calibration_tokens));
+  const int64_t ctx = std::min(f.calibration_ctx, folder.model->config().max_position_embeddings);
+  const int64_t per_window = folder.bos_id ? ctx - 1 : ctx;
+  if (per_window < 1) fail("--calibration-ctx: needs room for at least one token after BOS, found ", ctx);
+  std::vector<std::vector<int32_t>> windows;
+  for (size_t begin = 0; begin < tokens.size(); begin += size_t(per_window)) {
+    std::vector<int32_t>& window = windows.emplace_back();
+    if (folder.bos_id) window.push_back(*folder.bos_id);
+    const size_t end = std::min(tokens.size(), begin + size_t(per_window));
+    window.insert(window.end(), tokens.begin() + ptrdiff_t(begin), tokens.begin() + ptrdiff_t(end));
+  }
+  return windows;
+}
 
 void show_progress(int64_t done, int64_t total, double seconds) {
   constexpr int kWidth = 40;
@@ -36,8 +65,15 @@ int run_quantize(const QuantizeFlags& f) {
   options.format = f.type == "q4" ? WeightFormat::Int4 : WeightFormat::Int8;
   options.group_size = f.group_size;
   options.keep = f.keep;
+  if (!f.calibration_file.empty()) options.calibration = calibration_windows(in_dir, f);
   ThreadPool pool(f.threads > 0 ? f.threads : default_thread_count());
   const auto start = std::chrono::steady_clock::now();
+  if (!options.calibration.empty()) {
+    int64_t tokens = 0;
+    for (const std::vector<int32_t>& window : options.calibration) tokens += int64_t(window.size());
+    std::fprintf(stderr, "calibrating on %lld tokens of %s (%zu windows), GPTQ rounding\n", (long long)tokens,
+                 f.calibration_file.c_str(), options.calibration.size());
+  }
   const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   auto last_shown = start;
   quantize_checkpoint(in_dir, f.out_dir, options, pool, [&](int64_t done, int64_t total) {
@@ -72,6 +108,16 @@ Command add_quantize_command(CLI::App& root) {
   cmd->add_option("--keep", flags->keep,
                   "keep weights whose name contains this text in their stored precision (repeatable), e.g. lm_head")
       ->expected(1, -1);
+  cmd->add_option("--calibration", flags->calibration_file,
+                  "text file the float model reads first; weights then round by GPTQ (error-compensating, "
+                  "act order) on the activations each Linear saw, instead of to nearest. Needs the folder's tokenizer")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--calibration-tokens", flags->calibration_tokens,
+                  "tokens of the calibration text used (default 2048; each costs memory for every Linear's input)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--calibration-ctx", flags->calibration_ctx,
+                  "positions per calibration window, BOS included (default 512, at most max_position_embeddings)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--threads", flags->threads, "threads (default: every CPU available)")
       ->check(CLI::NonNegativeNumber);
   return {cmd, [flags] { return run_quantize(*flags); }};

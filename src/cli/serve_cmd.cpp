@@ -10,8 +10,6 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "base/error.h"
@@ -76,14 +74,6 @@ int64_t default_memory_bytes() {
   return pages > 0 && page > 0 ? int64_t(pages) * page / 4 : int64_t(1) << 30;
 }
 
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("--chat-template: cannot read ", path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // What is served: a model folder (-m), or random weights of a shape (--synthetic) with a
 // tokenizer file and no chat template of its own.
 ModelFolder load_served_model(const ServeFlags& f, ThreadPool& pool) {
@@ -120,7 +110,7 @@ int run_serve(const ServeFlags& f) {
 
   std::optional<ChatTemplate> chat_template;
   const bool synthetic = !f.synthetic.empty();
-  const std::string template_source = !f.chat_template_file.empty() ? read_text_file(f.chat_template_file)
+  const std::string template_source = !f.chat_template_file.empty() ? read_text_file(f.chat_template_file, "--chat-template")
                                       : synthetic                  ? std::string()
                                                                    : tokenizer.chat_template();
   if (!template_source.empty()) chat_template.emplace(template_source);
