@@ -139,29 +139,34 @@ int64_t quantized_row_bytes(const QuantConfig& quant, int64_t cols) {
 
 void quantize_rows(const io::TensorInfo& src, int64_t row_begin, int64_t row_end, const QuantConfig& quant,
                    std::byte* values, float* scales, ThreadPool& pool, const GptqFactor* gptq) {
-  const int64_t cols = src.shape[1];
+  const int64_t rows = row_end - row_begin, cols = src.shape[1];
   const int64_t groups = quant.groups_per_row(cols), group = cols / groups;
   const bool int4 = quant.format == WeightFormat::Int4;
   const kernels::Matrix table{src.data, src.dtype, src.shape[0], cols};
-  pool.parallel_for(row_end - row_begin, [&](int64_t begin, int64_t end) {
+  std::vector<int8_t> q(size_t(rows * cols));                        // [rows, cols]
+  std::vector<float> widened(gptq ? size_t(rows * cols) : size_t(0));  // [rows, cols] for GPTQ
+  pool.parallel_for(rows, [&](int64_t begin, int64_t end) {
     std::vector<float> row(static_cast<size_t>(cols));
-    std::vector<int8_t> q(static_cast<size_t>(cols));
     for (int64_t r = begin; r < end; ++r) {
       const int32_t id = int32_t(row_begin + r);
       kernels::embedding_rows(table, &id, 1, row.data());  // the row widened to f32
       for (int64_t g = 0; g < groups; ++g) {
         const float* w = row.data() + g * group;
-        int8_t* qg = q.data() + g * group;
+        int8_t* qg = q.data() + r * cols + g * group;
         scales[r * groups + g] = int4 ? int4_group(w, group, qg) : int8_group(w, group, qg);
       }
-      if (gptq) gptq_round_row(*gptq, row.data(), scales + r * groups, group, int4 ? -8 : -127, int4 ? 7 : 127, q.data());
+      if (gptq) std::copy(row.begin(), row.end(), widened.begin() + r * cols);
+    }
+  });
+  if (gptq) gptq_round_rows(*gptq, widened.data(), rows, scales, group, int4 ? -8 : -127, int4 ? 7 : 127, q.data(), pool);
+  pool.parallel_for(rows, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const int8_t* qr = q.data() + r * cols;
       std::byte* out = values + r * quantized_row_bytes(quant, cols);
       if (int4) {
-        for (int64_t b = 0; b < cols / 2; ++b) {
-          out[b] = std::byte(uint8_t((q[size_t(2 * b)] + 8) | ((q[size_t(2 * b + 1)] + 8) << 4)));
-        }
+        for (int64_t b = 0; b < cols / 2; ++b) out[b] = std::byte(uint8_t((qr[2 * b] + 8) | ((qr[2 * b + 1] + 8) << 4)));
       } else {
-        std::memcpy(out, q.data(), size_t(cols));
+        std::memcpy(out, qr, size_t(cols));
       }
     }
   });
@@ -184,8 +189,9 @@ void quantize_checkpoint(const std::filesystem::path& in_dir, const std::filesys
     const std::unique_ptr<Model> model = Model::load(in_dir, {});
     calibration = collect_linear_inputs(*model, options.calibration, pool);
   }
-  // The GPTQ factor of the weight whose values are being written (scales are not affected).
-  const io::TensorInfo* factor_of = nullptr;
+  // The GPTQ factor of the weight whose values are being written (scales are not affected),
+  // kept for the next weights that multiply the same inputs (q/k/v, gate/up).
+  const LinearInputs* factor_of = nullptr;
   std::optional<GptqFactor> factor;
 
   // Every stored tensor of the output, with the source tensor it comes from.
@@ -241,23 +247,23 @@ void quantize_checkpoint(const std::filesystem::path& in_dir, const std::filesys
         const int64_t rows = src.shape[0], cols = src.shape[1];
         const int64_t row_bytes = quantized_row_bytes(quant, cols), groups = quant.groups_per_row(cols);
         const bool want_values = item.part.part == TensorPart::QuantValues;
-        if (want_values && factor_of != &src) {
-          factor_of = &src;
-          factor.reset();
-          // Embeddings round to nearest: a looked-up row has no input to calibrate with, and a
-          // head tied to them would trade the lookup's accuracy for its own.
-          const auto inputs = calibration.find(src.name);
-          if (inputs != calibration.end() && item.part.role != TensorRole::Embedding) {
-            const LinearInputs& x = *inputs->second;
+        const GptqFactor* gptq = nullptr;
+        // Embeddings round to nearest: a looked-up row has no input to calibrate with, and a
+        // head tied to them would trade the lookup's accuracy for its own.
+        const auto inputs = calibration.find(src.name);
+        if (want_values && inputs != calibration.end() && item.part.role != TensorRole::Embedding) {
+          const LinearInputs& x = *inputs->second;
+          if (factor_of != &x) {
             factor = gptq_factor(x.values.data(), x.rows, x.cols, pool);
+            factor_of = &x;
           }
+          gptq = &*factor;
         }
         for (int64_t r0 = 0; r0 < rows; r0 += kRowsPerPiece) {
           const int64_t r1 = std::min(rows, r0 + kRowsPerPiece);
           values.resize(size_t((r1 - r0) * row_bytes));
           scales.resize(size_t((r1 - r0) * groups));
-          quantize_rows(src, r0, r1, quant, values.data(), scales.data(), pool,
-                        want_values && factor ? &*factor : nullptr);
+          quantize_rows(src, r0, r1, quant, values.data(), scales.data(), pool, gptq);
           if (want_values) {
             writer.write(index, values);
             done += int64_t(src.nbytes) * (r1 - r0) / rows;
