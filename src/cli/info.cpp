@@ -89,6 +89,9 @@ nlohmann::json describe(const ModelConfig& c, int64_t weight_bytes, const std::s
       {"weight_bytes_source", weight_source},
       {"weight_format", c.quant.describe()},
       {"weight_compute", weight_compute_description(c.quant)},
+      {"weight_rounding", c.quant.gptq_tokens > 0 ? str_cat("GPTQ on ", c.quant.gptq_tokens, " calibration tokens")
+                          : c.quant.quantized()   ? "to nearest (or not recorded)"
+                                                  : "-"},
       {"kv_dtype", cache_dtype_name(kv_dtype)},
       {"state_dtype", cache_dtype_name(state_dtype)},
       {"kv_bytes_per_token", {{"bf16", kv_bf16}, {"f32", kv_f32}, {"int8", kv_int8}}},
@@ -138,6 +141,7 @@ void print_text(const nlohmann::json& d) {
   line("weights", bytes(d["weight_bytes"]) + (from_file ? ", as stored in the files" : ", computed for bf16"));
   line("weight format", d["weight_format"].get<std::string>());
   line("weight compute", d["weight_compute"].get<std::string>());
+  line("weight rounding", d["weight_rounding"].get<std::string>());
   const std::string kv_dtype = d["kv_dtype"].get<std::string>();
   const nlohmann::json& kv = d["kv_bytes_per_token"];
   line("KV cache per token", bytes(kv[kv_dtype]) + ", " + kv_dtype + " (bf16 " + kv["bf16"].dump() + ", f32 " +

@@ -139,6 +139,11 @@ QuantConfig parse_quant_config(const nlohmann::json& config_json, const std::str
                format ? str_cat('"', *format, '"') : "nothing");
   }
   q.ignore = string_list(f, "ignore");
+  if (const nlohmann::json* calibration = f.find("calibration")) {
+    // What `bamba quantize --calibration` records; informational (the values load the same).
+    const JsonFields c(*calibration, str_cat(where, ".calibration"));
+    if (c.optional_string("method") == "gptq") q.gptq_tokens = c.get_int("tokens", 0);
+  }
 
   const nlohmann::json* groups = f.find("config_groups");
   if (!groups || !groups->is_object() || groups->empty()) {

@@ -28,6 +28,7 @@ struct QuantConfig {
   int64_t group_size = 0;            // Group only
   std::vector<std::string> targets;  // "Linear", "Embedding", module names or "re:" patterns
   std::vector<std::string> ignore;   // module names or "re:" patterns left in float
+  int64_t gptq_tokens = 0;           // calibration.tokens of a GPTQ-rounded checkpoint; 0: none recorded
 
   [[nodiscard]] bool quantized() const { return format != WeightFormat::Float; }
   // Whether the module (a weight's name without ".weight") is stored quantized; `kind` is
