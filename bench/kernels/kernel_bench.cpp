@@ -88,14 +88,14 @@ struct TestMatrices {
   }
 };
 
-void run_matmul(benchmark::State& state, Quant quant, int64_t group_size) {
+void run_matmul(benchmark::State& state, Quant quant, int64_t group_size, MathMode mode = MathMode::BF16) {
   const int64_t m = state.range(0);
   const TestMatrices w(quant, group_size);
   const std::vector<float> x = random_floats(size_t(m * kCols), 4);
   std::vector<float> y(size_t(m * kRows));
   size_t next = 0;
   for (auto _ : state) {
-    matmul(x.data(), m, kCols, w.copies[next], y.data(), kRows, MathMode::BF16, pool());
+    matmul(x.data(), m, kCols, w.copies[next], y.data(), kRows, mode, pool());
     next = (next + 1) % w.copies.size();
     benchmark::DoNotOptimize(y.data());
   }
@@ -105,6 +105,8 @@ void run_matmul(benchmark::State& state, Quant quant, int64_t group_size) {
 }
 
 void matmul_bf16(benchmark::State& state) { run_matmul(state, Quant::None, 0); }
+// --precision f32: bf16 weights widened exactly, f32 FMA.
+void matmul_bf16_exact(benchmark::State& state) { run_matmul(state, Quant::None, 0, MathMode::F32); }
 void matmul_int8(benchmark::State& state) { run_matmul(state, Quant::Int8, kCols); }
 void matmul_q4_g64(benchmark::State& state) { run_matmul(state, Quant::Int4, 64); }
 
@@ -143,6 +145,7 @@ void ssd_chunk_scan_layer(benchmark::State& state) {
 }
 
 BENCHMARK(matmul_bf16)->Arg(1)->Arg(4)->Arg(8)->Arg(16)->Arg(512)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(matmul_bf16_exact)->Arg(1)->Arg(16)->Arg(512)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(matmul_int8)->Arg(1)->Arg(8)->Arg(16)->Arg(512)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(matmul_q4_g64)->Arg(1)->Arg(8)->Arg(16)->Arg(512)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(ssd_chunk_scan_layer)->Arg(512)->UseRealTime()->Unit(benchmark::kMillisecond);

@@ -27,6 +27,20 @@ kernels::Matrix f32_matrix(const float* data, int64_t rows, int64_t cols) {
   return m;
 }
 
+// y = x wᵀ (f32) in slices of x's rows small enough (512 KiB) to stay in cache: the
+// matmul meets all of x once per tile of weight rows, so a large x would otherwise come from
+// memory every time (measured: an 8192-column factor 12.6 s whole, 7.3 s in slices of 512
+// KiB, 8.1 s in slices of 2 MiB).
+void sliced_matmul(const float* x, int64_t m, int64_t x_stride, const kernels::Matrix& w, float* y, int64_t y_stride,
+                   ThreadPool& pool) {
+  constexpr int64_t kSliceBytes = int64_t(1) << 19;
+  const int64_t slice = std::max<int64_t>(16, kSliceBytes / (int64_t(sizeof(float)) * std::max<int64_t>(w.cols, 1)));
+  for (int64_t i = 0; i < m; i += slice) {
+    kernels::matmul(x + i * x_stride, std::min(slice, m - i), x_stride, w, y + i * y_stride, y_stride, MathMode::F32,
+                    pool);
+  }
+}
+
 // The lower Cholesky factor of the b×b block s (row stride b, lower triangle read), in double.
 std::vector<double> small_cholesky(const float* s, int64_t b, int64_t first_column) {
   std::vector<double> l(size_t(b * b), 0.0);
@@ -56,7 +70,7 @@ void cholesky_lower(std::vector<float>& r, int64_t n, ThreadPool& pool) {
     if (k0 > 0) {
       packed.resize(size_t(b * k0));  // L[k0:k1, 0:k0]
       for (int64_t j = 0; j < b; ++j) std::copy_n(r.data() + (k0 + j) * n, k0, packed.data() + j * k0);
-      kernels::matmul(r.data() + k0 * n, m, n, f32_matrix(packed.data(), b, k0), s.data(), b, MathMode::F32, pool);
+      sliced_matmul(r.data() + k0 * n, m, n, f32_matrix(packed.data(), b, k0), s.data(), b, pool);
     }
     for (int64_t i = 0; i < m; ++i) {
       for (int64_t j = 0; j < b; ++j) s[size_t(i * b + j)] = r[size_t((k0 + i) * n + k0 + j)] - s[size_t(i * b + j)];
@@ -112,7 +126,7 @@ std::vector<float> inverse_transposed(const std::vector<float>& l, int64_t n, Th
       packed.resize(size_t(b * i0));  // L[i0:i1, 0:i0]
       for (int64_t t = 0; t < b; ++t) std::copy_n(l.data() + (i0 + t) * n, i0, packed.data() + t * i0);
       prod.resize(size_t(i0 * b));  // prod[c, t] = (L[i, <i] Y[<i, <i])[t, c]
-      kernels::matmul(yt.data(), i0, n, f32_matrix(packed.data(), b, i0), prod.data(), b, MathMode::F32, pool);
+      sliced_matmul(yt.data(), i0, n, f32_matrix(packed.data(), b, i0), prod.data(), b, pool);
       pool.parallel_for(i0, [&](int64_t begin, int64_t end) {
         for (int64_t c = begin; c < end; ++c) {
           const float* pc = prod.data() + c * b;
