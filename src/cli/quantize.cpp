@@ -69,10 +69,8 @@ int run_quantize(const QuantizeFlags& f) {
   ThreadPool pool(f.threads > 0 ? f.threads : default_thread_count());
   const auto start = std::chrono::steady_clock::now();
   if (!options.calibration.empty()) {
-    int64_t tokens = 0;
-    for (const std::vector<int32_t>& window : options.calibration) tokens += int64_t(window.size());
-    std::fprintf(stderr, "calibrating on %lld tokens of %s (%zu windows), GPTQ rounding\n", (long long)tokens,
-                 f.calibration_file.c_str(), options.calibration.size());
+    std::fprintf(stderr, "calibrating on %lld tokens of %s (%zu windows), GPTQ rounding\n",
+                 (long long)options.calibration_tokens(), f.calibration_file.c_str(), options.calibration.size());
   }
   const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   auto last_shown = start;

@@ -32,8 +32,9 @@ class InputCollector final : public LinearInputObserver {
       inputs = std::make_shared<LinearInputs>();
       inputs->cols = cols;
     }
-    inputs->values.reserve(inputs->values.size() + size_t(rows * cols));
-    for (int64_t i = 0; i < rows * cols; ++i) inputs->values.push_back(f32_to_bf16(x[i]));
+    const size_t first = inputs->values.size();
+    inputs->values.resize(first + size_t(rows * cols));
+    for (int64_t i = 0; i < rows * cols; ++i) inputs->values[first + size_t(i)] = f32_to_bf16(x[i]);
     inputs->rows += rows;
     last_x_ = x;
     last_rows_ = rows;

@@ -1,7 +1,8 @@
 // Weight quantization (quantize.h). Int8: s = max|w| / 127 over the channel or group,
 // q = round(w / s). Int4: for each group the scale that minimises the squared error among
 // ±max|w| / {6, 6.5, 7, 7.5, 8} (q clamped to [-8, 7]), then refitted by least squares for
-// the chosen q (s = Σ w·q / Σ q²), which never increases the error.
+// the chosen q (s = Σ w·q / Σ q²), which never increases the error. With calibration, GPTQ
+// then re-rounds the values against those scales.
 #include "model/quantize.h"
 
 #include <algorithm>
@@ -106,6 +107,12 @@ void write_text_file(const std::filesystem::path& path, const std::string& text)
 }
 
 }  // namespace
+
+int64_t QuantizeOptions::calibration_tokens() const {
+  int64_t tokens = 0;
+  for (const std::vector<int32_t>& seq : calibration) tokens += int64_t(seq.size());
+  return tokens;
+}
 
 QuantConfig make_quant_config(const ModelConfig& config, const QuantizeOptions& options) {
   if (config.quant.quantized()) {
@@ -284,10 +291,10 @@ void quantize_checkpoint(const std::filesystem::path& in_dir, const std::filesys
 
   config_json["quantization_config"] = quant_config_json(quant);
   if (!calibration.empty()) {
-    int64_t tokens = 0;
-    for (const std::vector<int32_t>& seq : options.calibration) tokens += int64_t(seq.size());
-    config_json["quantization_config"]["calibration"] = {
-        {"method", "gptq"}, {"tokens", tokens}, {"dampening", kGptqDampening}, {"act_order", true}};
+    config_json["quantization_config"]["calibration"] = {{"method", "gptq"},
+                                                         {"tokens", options.calibration_tokens()},
+                                                         {"dampening", kGptqDampening},
+                                                         {"act_order", true}};
   }
   write_text_file(out_dir / "config.json", config_json.dump(2) + "\n");
   for (const char* name : kCopiedFiles) {

@@ -1,5 +1,6 @@
 // Quantizing float weights: the math of each format (int8 symmetric per channel or per
-// group; int4 symmetric per group with a searched scale, packed 8 per int32 word) and
+// group; int4 symmetric per group with a searched scale, packed 8 per int32 word), rounded to
+// nearest or, given calibration tokens, by GPTQ (model/gptq.h), and
 // `quantize_checkpoint`, which streams a float checkpoint folder into a quantized one tensor
 // by tensor, so that a model larger than memory can be converted.
 #pragma once
@@ -31,6 +32,8 @@ struct QuantizeOptions {
   // Token sequences the float model reads to calibrate: when given, weights round by GPTQ
   // (model/gptq.h) on the inputs they multiplied, instead of to nearest.
   std::vector<std::vector<int32_t>> calibration;
+
+  [[nodiscard]] int64_t calibration_tokens() const;
 };
 
 // The quantization_config that `options` gives a model of `config`: every Linear weight and
