@@ -125,9 +125,12 @@ float* bind_scales(BambaWeights& w, const io::TensorInfo& t, int64_t rows, const
 }
 
 // A quantized matrix reordered into RowBlocks where its shape allows, in place: the layout
-// the integer dot-product kernels stream (kernels/quant_layout.h).
-kernels::Matrix in_row_blocks(const kernels::Matrix& m, void* values, float* scales) {
-  return kernels::can_block_rows(m) ? kernels::block_rows_in_place(m, values, scales) : m;
+// the integer dot-product kernels stream (kernels/quant_layout.h). `values()` gives the
+// writable memory of m's values, asked for only when they are reordered (for mapped values
+// it makes their pages copy-on-write).
+template <class Values>
+kernels::Matrix in_row_blocks(const kernels::Matrix& m, const Values& values, float* scales) {
+  return kernels::can_block_rows(m) ? kernels::block_rows_in_place(m, values(), scales) : m;
 }
 
 // fp8 e4m3 values times their scales (`scale_stride` apart per row: 1 per channel, 0 per
@@ -163,7 +166,7 @@ kernels::Matrix convert_fp8(BambaWeights& w, const io::TensorInfo& t, const io::
   w.converted_scales.push_back(std::move(scales));
   return in_row_blocks({w.converted_values.back().data(), DType::I8, rows, cols, kernels::Quant::Int8,
                         w.converted_scales.back().data(), cols},
-                       w.converted_values.back().data(), w.converted_scales.back().data());
+                       [&] { return w.converted_values.back().data(); }, w.converted_scales.back().data());
 }
 
 // The matrix of a quantized weight from its stored parts (values, scale[, shape]).
@@ -179,7 +182,7 @@ kernels::Matrix bind_quantized(BambaWeights& w, const TensorSpec& spec, const st
     case WeightFormat::Int8:
       w.bytes += int64_t(values.nbytes);
       return in_row_blocks({values.data, DType::I8, rows, cols, kernels::Quant::Int8, scales, group},
-                           w.store.writable(values), scales);
+                           [&] { return w.store.writable(values); }, scales);
     case WeightFormat::Int4: {
       const io::TensorInfo& shape = *parts[2];
       const auto dim = [&](int i) {
@@ -193,7 +196,7 @@ kernels::Matrix bind_quantized(BambaWeights& w, const TensorSpec& spec, const st
       if (group % 2 != 0) fail(values.file.string(), ": tensor '", values.name, "': int4 groups must be even, found ", group);
       w.bytes += int64_t(values.nbytes);
       return in_row_blocks({values.data, DType::U8, rows, cols, kernels::Quant::Int4, scales, group},
-                           w.store.writable(values), scales);
+                           [&] { return w.store.writable(values); }, scales);
     }
     case WeightFormat::Fp8:
     case WeightFormat::Float: break;
