@@ -49,13 +49,18 @@ std::vector<std::vector<int32_t>> calibration_windows(const std::filesystem::pat
   return windows;
 }
 
-void show_progress(int64_t done, int64_t total, double seconds) {
+void show_progress(QuantizePhase phase, int64_t done, int64_t total, double seconds) {
   constexpr int kWidth = 40;
   const double fraction = total > 0 ? double(done) / double(total) : 1.0;
   const int filled = int(fraction * kWidth);
-  std::fprintf(stderr, "\r[%s%s] %5.1f%%  %.2f / %.2f GB  %.0f s", std::string(size_t(filled), '=').c_str(),
-               std::string(size_t(kWidth - filled), ' ').c_str(), 100 * fraction, double(done) * 1e-9,
-               double(total) * 1e-9, seconds);
+  std::fprintf(stderr, "\r[%s%s] %5.1f%%  ", std::string(size_t(filled), '=').c_str(),
+               std::string(size_t(kWidth - filled), ' ').c_str(), 100 * fraction);
+  if (phase == QuantizePhase::Calibrating) {
+    std::fprintf(stderr, "calibrating: %lld / %lld tokens  %.0f s", (long long)done, (long long)total, seconds);
+  } else {
+    std::fprintf(stderr, "%.2f / %.2f GB  %.0f s", double(done) * 1e-9, double(total) * 1e-9, seconds);
+  }
+  if (phase == QuantizePhase::Calibrating && done == total) std::fputc('\n', stderr);
   std::fflush(stderr);
 }
 
@@ -74,11 +79,11 @@ int run_quantize(const QuantizeFlags& f) {
   }
   const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   auto last_shown = start;
-  quantize_checkpoint(in_dir, f.out_dir, options, pool, [&](int64_t done, int64_t total) {
+  quantize_checkpoint(in_dir, f.out_dir, options, pool, [&](QuantizePhase phase, int64_t done, int64_t total) {
     const auto now = std::chrono::steady_clock::now();
     if (done == total || now - last_shown > std::chrono::milliseconds(200)) {
       last_shown = now;
-      show_progress(done, total, elapsed());
+      show_progress(phase, done, total, elapsed());
     }
   });
   std::fprintf(stderr, "\nwrote %s in %.1f s\n", f.out_dir.c_str(), elapsed());

@@ -59,10 +59,13 @@ class InputCollector final : public LinearInputObserver {
 }  // namespace
 
 CalibrationInputs collect_linear_inputs(Model& model, std::span<const std::vector<int32_t>> sequences,
-                                        ThreadPool& pool) {
+                                        ThreadPool& pool, const std::function<void(int64_t, int64_t)>& progress) {
   const ModelConfig& config = model.config();
-  int64_t longest = 0;
-  for (const std::vector<int32_t>& seq : sequences) longest = std::max(longest, int64_t(seq.size()));
+  int64_t longest = 0, total = 0, done = 0;
+  for (const std::vector<int32_t>& seq : sequences) {
+    longest = std::max(longest, int64_t(seq.size()));
+    total += int64_t(seq.size());
+  }
   StateCacheOptions options;
   options.max_sequences = 1;
   options.kv_block_count = (longest + 15) / 16 + 1;
@@ -86,6 +89,8 @@ CalibrationInputs collect_linear_inputs(Model& model, std::span<const std::vecto
         } catch (const Error& e) {
           fail("calibration sequence ", i, ", tokens from ", begin, ": ", e.what());
         }
+        done += n;
+        if (progress) progress(done, total);
       }
       cache.release(slot);
     }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -30,7 +31,9 @@ using CalibrationInputs = std::map<std::string, std::shared_ptr<const LinearInpu
 // Runs `model` over each sequence (token ids, fresh state each, in prompt chunks) and
 // collects the input of every Linear, including the head over every position. Errors for
 // a token outside the vocabulary or a sequence longer than the model's positions.
+// `progress(tokens done, tokens in all)`, when given, follows each forward call.
 [[nodiscard]] CalibrationInputs collect_linear_inputs(Model& model, std::span<const std::vector<int32_t>> sequences,
-                                                      ThreadPool& pool);
+                                                      ThreadPool& pool,
+                                                      const std::function<void(int64_t, int64_t)>& progress = {});
 
 }  // namespace bamba

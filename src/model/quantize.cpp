@@ -194,7 +194,9 @@ void quantize_checkpoint(const std::filesystem::path& in_dir, const std::filesys
   CalibrationInputs calibration;
   if (!options.calibration.empty()) {
     const std::unique_ptr<Model> model = Model::load(in_dir, {});
-    calibration = collect_linear_inputs(*model, options.calibration, pool);
+    calibration = collect_linear_inputs(*model, options.calibration, pool, [&](int64_t done, int64_t total) {
+      if (progress) progress(QuantizePhase::Calibrating, done, total);
+    });
   }
   // The GPTQ factor of the weight whose values are being written (scales are not affected),
   // kept for the next weights that multiply the same inputs (q/k/v, gate/up).
@@ -274,7 +276,7 @@ void quantize_checkpoint(const std::filesystem::path& in_dir, const std::filesys
           if (want_values) {
             writer.write(index, values);
             done += int64_t(src.nbytes) * (r1 - r0) / rows;
-            if (progress) progress(done, total);
+            if (progress) progress(QuantizePhase::Quantizing, done, total);
           } else {
             writer.write(index, std::as_bytes(std::span(scales)));
           }
@@ -285,7 +287,7 @@ void quantize_checkpoint(const std::filesystem::path& in_dir, const std::filesys
     // Its mapped source pages are not needed until the weight's other part (if any) reads
     // them again: resident memory stays near one tensor, whatever the model size.
     if (item.part.part != TensorPart::PackedShape) store.release_pages(src);
-    if (progress) progress(done, total);
+    if (progress) progress(QuantizePhase::Quantizing, done, total);
   }
   writer.finish();
 

@@ -53,8 +53,12 @@ void quantize_rows(const io::TensorInfo& src, int64_t row_begin, int64_t row_end
 // Bytes of the values of one quantized row.
 [[nodiscard]] int64_t quantized_row_bytes(const QuantConfig& quant, int64_t cols);
 
-// Called with (bytes of the source done, bytes in all) as the conversion advances.
-using QuantizeProgress = std::function<void(int64_t done, int64_t total)>;
+// What a conversion is doing: reading the calibration text (counted in tokens), then
+// writing the weights (counted in bytes of the source).
+enum class QuantizePhase { Calibrating, Quantizing };
+
+// Called with (phase, done, total) as the conversion advances.
+using QuantizeProgress = std::function<void(QuantizePhase phase, int64_t done, int64_t total)>;
 
 // Reads the float checkpoint folder `in_dir` and writes `out_dir`: model.safetensors with the
 // quantized weights (compressed-tensors layout, scales F32) and every other tensor copied in
