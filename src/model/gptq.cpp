@@ -18,14 +18,7 @@ namespace {
 
 using kernels::MathMode;
 
-kernels::Matrix f32_matrix(const float* data, int64_t rows, int64_t cols) {
-  kernels::Matrix m;
-  m.data = data;
-  m.dtype = DType::F32;
-  m.rows = rows;
-  m.cols = cols;
-  return m;
-}
+kernels::Matrix f32_matrix(const float* data, int64_t rows, int64_t cols) { return {data, DType::F32, rows, cols}; }
 
 // y = x wᵀ (f32) in slices of x's rows small enough (512 KiB) to stay in cache: the
 // matmul meets all of x once per tile of weight rows, so a large x would otherwise come from
@@ -164,9 +157,7 @@ GptqFactor gptq_factor(const bf16_t* x, int64_t rows, int64_t cols, ThreadPool& 
         xt[size_t(i * rows + t)] = bf16_to_f32(x[t * cols + i]);
       }
     }
-    kernels::Matrix weight = f32_matrix(nullptr, n, rows);
-    weight.data = xt16.data();
-    weight.dtype = DType::BF16;
+    const kernels::Matrix weight{xt16.data(), DType::BF16, n, rows};
     if (rows > 0) kernels::matmul(xt.data(), n, rows, weight, h.data(), n, MathMode::BF16, pool);
   }
   double mean_diag = 0;
