@@ -55,6 +55,7 @@ constexpr KernelTable kAvx2Table = [] {
   t.add_inplace = avx2::add_inplace;
   t.rope = avx2::rope;
   t.causal_conv1d_silu = avx2::causal_conv1d_silu;
+  t.matmul_quantized = avx2::matmul_quantized;
   return t;
 }();
 
@@ -72,6 +73,7 @@ constexpr KernelTable kAvx512Table = [] {
   t.add_inplace = avx512::add_inplace;
   t.rope = avx512::rope;
   t.causal_conv1d_silu = avx512::causal_conv1d_silu;
+  t.matmul_quantized = avx2::matmul_quantized;  // AVX-512 without VNNI
   return t;
 }();
 

@@ -324,10 +324,10 @@ std::string weight_compute_description(const QuantConfig& quant) {
     case WeightFormat::Int8:
     case WeightFormat::Int4:
       return "reordered in place at load into blocks of 16 rows; matmuls quantize activations to int8 per 32 "
-             "columns (VNNI dot products), exact dequantization with --precision f32";
+             "columns (integer dot products: AVX512-VNNI, else AVX2), exact dequantization with --precision f32";
     case WeightFormat::Fp8:
       return "fp8 converted once at load to int8 per output channel; matmuls quantize activations to int8 per 32 "
-             "columns (VNNI dot products)";
+             "columns (integer dot products: AVX512-VNNI, else AVX2)";
   }
   return "";
 }

@@ -4,6 +4,14 @@
 
 #include "kernels/ops.h"
 
+namespace bamba::kernels::avx2 {
+
+// AVX2, for RowBlocks matrices in BF16 mode: activations quantized to int8 per block, exact
+// integer dot products with vpmaddubsw / vpmaddwd. Everything else goes to the reference.
+decltype(kernels::matmul) matmul_quantized;
+
+}  // namespace bamba::kernels::avx2
+
 namespace bamba::kernels::avx512vnni {
 
 // AVX-512 F/BW/VL/DQ + VNNI, for RowBlocks matrices: in BF16 mode activations quantized to
