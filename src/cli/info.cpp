@@ -89,7 +89,7 @@ nlohmann::json describe(const ModelConfig& c, int64_t weight_bytes, const std::s
       {"weight_bytes_source", weight_source},
       {"weight_format", c.quant.describe()},
       {"weight_compute", weight_compute_description(c.quant)},
-      {"weight_rounding", c.quant.gptq_tokens > 0 ? str_cat("GPTQ on ", c.quant.gptq_tokens, " calibration tokens")
+      {"weight_rounding", c.quant.gptq.tokens > 0 ? str_cat("GPTQ on ", c.quant.gptq.tokens, " calibration tokens")
                           : c.quant.quantized()   ? "to nearest (or not recorded)"
                                                   : "-"},
       {"kv_dtype", cache_dtype_name(kv_dtype)},

@@ -140,9 +140,12 @@ QuantConfig parse_quant_config(const nlohmann::json& config_json, const std::str
   }
   q.ignore = string_list(f, "ignore");
   if (const nlohmann::json* calibration = f.find("calibration")) {
-    // What `bamba quantize --calibration` records; informational (the values load the same).
     const JsonFields c(*calibration, str_cat(where, ".calibration"));
-    if (c.optional_string("method") == "gptq") q.gptq_tokens = c.get_int("tokens", 0);
+    if (c.optional_string("method") == "gptq") {
+      q.gptq.tokens = c.get_int("tokens", 0);
+      q.gptq.dampening = c.get_number("dampening", 0);
+      q.gptq.act_order = c.get_bool("act_order", false);
+    }
   }
 
   const nlohmann::json* groups = f.find("config_groups");
@@ -198,10 +201,16 @@ nlohmann::json quant_config_json(const QuantConfig& q) {
                                 {"strategy", "token"},
                                 {"dynamic", true},
                                 {"symmetric", true}};
-  return {{"quant_method", "compressed-tensors"},
-          {"format", format_name(q.format)},
-          {"config_groups", {{"group_0", {{"targets", q.targets}, {"weights", weights}, {"input_activations", activations}}}}},
-          {"ignore", q.ignore}};
+  nlohmann::json config = {
+      {"quant_method", "compressed-tensors"},
+      {"format", format_name(q.format)},
+      {"config_groups", {{"group_0", {{"targets", q.targets}, {"weights", weights}, {"input_activations", activations}}}}},
+      {"ignore", q.ignore}};
+  if (q.gptq.tokens > 0) {
+    config["calibration"] = {
+        {"method", "gptq"}, {"tokens", q.gptq.tokens}, {"dampening", q.gptq.dampening}, {"act_order", q.gptq.act_order}};
+  }
+  return config;
 }
 
 }  // namespace bamba

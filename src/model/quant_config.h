@@ -28,7 +28,13 @@ struct QuantConfig {
   int64_t group_size = 0;            // Group only
   std::vector<std::string> targets;  // "Linear", "Embedding", module names or "re:" patterns
   std::vector<std::string> ignore;   // module names or "re:" patterns left in float
-  int64_t gptq_tokens = 0;           // calibration.tokens of a GPTQ-rounded checkpoint; 0: none recorded
+  // GPTQ rounding as `quantization_config.calibration` records it (informational: the values
+  // load the same); tokens 0: none recorded.
+  struct GptqRecord {
+    int64_t tokens = 0;
+    double dampening = 0;
+    bool act_order = false;
+  } gptq;
 
   [[nodiscard]] bool quantized() const { return format != WeightFormat::Float; }
   // Whether the module (a weight's name without ".weight") is stored quantized; `kind` is

@@ -189,6 +189,7 @@ void quantize_checkpoint(const std::filesystem::path& in_dir, const std::filesys
   nlohmann::json config_json = io::read_json_file(config_path);
   ModelConfig config = parse_model_config(config_json, config_path.string());
   config.quant = make_quant_config(config, options);
+  if (!options.calibration.empty()) config.quant.gptq = {options.calibration_tokens(), kGptqDampening, true};
   const QuantConfig& quant = config.quant;
   const io::TensorStore store = io::TensorStore::open_dir(in_dir);
   CalibrationInputs calibration;
@@ -292,12 +293,6 @@ void quantize_checkpoint(const std::filesystem::path& in_dir, const std::filesys
   writer.finish();
 
   config_json["quantization_config"] = quant_config_json(quant);
-  if (!calibration.empty()) {
-    config_json["quantization_config"]["calibration"] = {{"method", "gptq"},
-                                                         {"tokens", options.calibration_tokens()},
-                                                         {"dampening", kGptqDampening},
-                                                         {"act_order", true}};
-  }
   write_text_file(out_dir / "config.json", config_json.dump(2) + "\n");
   for (const char* name : kCopiedFiles) {
     if (std::filesystem::exists(in_dir / name, ec)) copy_model_file(in_dir / name, out_dir / name);

@@ -165,7 +165,10 @@ TEST(Quantize, CalibrationIsRecordedAndChecked) {
   EXPECT_EQ(calibration.at("method"), "gptq");
   EXPECT_EQ(calibration.at("tokens"), 80);
   EXPECT_EQ(calibration.at("act_order"), true);
-  EXPECT_EQ(Model::load(dir, {})->config().quant.gptq_tokens, 80);
+  const QuantConfig loaded = Model::load(dir, {})->config().quant;
+  EXPECT_EQ(loaded.gptq.tokens, 80);
+  EXPECT_EQ(loaded.gptq.dampening, kGptqDampening);
+  EXPECT_TRUE(loaded.gptq.act_order);
 
   TempDir bad;
   options.calibration = {{1, 2, 512}};
