@@ -49,14 +49,34 @@ enum class MathMode : uint8_t { F32, BF16 };
 // y[i, j] = sum_k x[i, k] * w[j, k]     x: [m, w.cols] (row stride x_stride),
 //                                       y: [m, w.rows] (row stride y_stride)
 // Quantized weights: in F32 mode w is dequantized exactly; in BF16 mode each row of x may be
-// quantized to int8 for integer dot-product hardware, symmetric per block of
-// kActivationBlock columns (scale max|x| / 127 over the block; fewer columns when the weight
-// groups are not a multiple of it): finer than one scale per row, so that a few large
-// activations do not flatten the rest of the row.
+// quantized for integer dot-product hardware, symmetric per block of activation_block(w)
+// columns to [-activation_levels(w), activation_levels(w)] (scale max|x| / levels over the
+// block), with exact integer sums per block.
 void matmul(const float* x, int64_t m, int64_t x_stride, const Matrix& w, float* y, int64_t y_stride,
             MathMode mode, ThreadPool& pool);
 
-inline constexpr int64_t kActivationBlock = 32;
+// Activations beside Int4 weights are int8, whose rounding the weights' dwarfs, with a scale
+// per 32 columns so that a few large activations do not flatten the rest. Beside Int8 weights
+// int8 activations would double the error of the weights' own rounding, so they are int16,
+// with a scale per 256 columns: still exact integer sums in int32 (256 · 32767 · 128 < 2^31),
+// and an eighth of the f32 conversions that blocks of 32 would take.
+inline constexpr int64_t kInt8ActivationBlock = 32;
+inline constexpr int64_t kInt16ActivationBlock = 256;
+
+[[nodiscard]] inline int32_t activation_levels(const Matrix& w) { return w.quant == Quant::Int8 ? 32767 : 127; }
+
+// The block above, or its greatest common divisor with w's group, so that a block never
+// straddles two weight scales (Euclid's algorithm written out: SIMD files include this).
+[[nodiscard]] inline int64_t activation_block(const Matrix& w) {
+  int64_t a = w.quant == Quant::Int8 ? kInt16ActivationBlock : kInt8ActivationBlock;
+  if (w.group_size == w.cols) return a;
+  for (int64_t b = w.group_size; b != 0;) {
+    const int64_t r = a % b;
+    a = b;
+    b = r;
+  }
+  return a;
+}
 
 // From this many activation rows on, matmul takes one path whatever m is, so each row's
 // result no longer depends on how many rows share the call (below it, small batches take

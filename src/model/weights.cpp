@@ -322,11 +322,13 @@ std::string weight_compute_description(const QuantConfig& quant) {
   switch (quant.format) {
     case WeightFormat::Float: return "float weights as stored";
     case WeightFormat::Int8:
+      return "reordered in place at load into blocks of 16 rows; matmuls quantize activations to int16 per 256 "
+             "columns (integer dot products: AVX512-VNNI, else AVX2), exact dequantization with --precision f32";
     case WeightFormat::Int4:
       return "reordered in place at load into blocks of 16 rows; matmuls quantize activations to int8 per 32 "
              "columns (integer dot products: AVX512-VNNI, else AVX2), exact dequantization with --precision f32";
     case WeightFormat::Fp8:
-      return "fp8 converted once at load to int8 per output channel; matmuls quantize activations to int8 per 32 "
+      return "fp8 converted once at load to int8 per output channel; matmuls quantize activations to int16 per 256 "
              "columns (integer dot products: AVX512-VNNI, else AVX2)";
   }
   return "";

@@ -1,14 +1,16 @@
-// Checks `bamba info` on the benchmark shapes (config.json only: weights computed for bf16)
-// and on a tiny checkpoint folder (weights measured from the file).
+// Checks `bamba info` on the benchmark shapes (config.json only: weights computed for bf16),
+// on a tiny checkpoint folder (weights measured from the file) and on its quantized copies.
 //
 // usage: info_check BAMBA SHAPES_DIR TINY_MODEL_DIR
 #include <filesystem>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
 #include "io/safetensors.h"
 #include "run_command.h"
+#include "scratch_folder.h"
 
 using namespace bamba;
 using namespace bamba::testing;
@@ -75,5 +77,17 @@ int main(int argc, char** argv) {
   for (const io::TensorInfo& t : file->tensors()) bytes += int64_t(t.nbytes);
   check(tiny_info["weight_bytes_source"] == "file" && tiny_info["weight_bytes"] == bytes,
         "tiny weight bytes: " + tiny_info["weight_bytes"].dump() + ", file has " + std::to_string(bytes));
+
+  // Quantized folders: how their matmuls compute (int8 weights meet int16 activations, int4
+  // weights int8 ones).
+  const ScratchFolder scratch;
+  for (const auto& [type, activations] : {std::pair{"int8", "int16 per 256"}, std::pair{"q4", "int8 per 32"}}) {
+    const fs::path out = scratch.path() / type;
+    const CommandResult q = run_command({bamba, "quantize", "-m", tiny.string(), "--out", out.string(), "--type", type});
+    check(q.exit_code == 0, std::string("quantize ") + type + ": " + q.describe());
+    const std::string compute = info_json(bamba, {"-m", out.string()})["weight_compute"];
+    check(compute.find(std::string("activations to ") + activations + " columns") != std::string::npos,
+          std::string(type) + " weight_compute: " + compute);
+  }
   return 0;
 }

@@ -1,8 +1,8 @@
 // matmul and embedding lookup over quantized weights (Quant::Int8 per channel or per group,
 // Quant::Int4 packed), in both layouts: the RowBlocks reordering against the RowMajor values,
 // every ISA variant against the reference in both math modes on awkward shapes, the F32 mode
-// against a dense matmul of the dequantized weights, and the BF16 mode (int8 activations per
-// block) within its quantization error of the exact result.
+// against a dense matmul of the dequantized weights, and the BF16 mode (int16 or int8
+// activations per block) within its quantization error of the exact result.
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -149,9 +149,9 @@ TEST(QuantMatmul, ModesAgreeWithDequantizedWeights) {
     reference::matmul(x.data(), c.m, c.cols, dense, exact.data(), c.rows, MathMode::F32, pool);
     const std::optional<BlockedMatrix> blocked = blocked_copy(w);
     for (const Matrix& view : layouts(w, blocked)) {
-      std::vector<float> f32(exact.size()), int8_act(exact.size());
+      std::vector<float> f32(exact.size()), integer_act(exact.size());
       matmul(x.data(), c.m, c.cols, view, f32.data(), c.rows, MathMode::F32, pool);
-      matmul(x.data(), c.m, c.cols, view, int8_act.data(), c.rows, MathMode::BF16, pool);
+      matmul(x.data(), c.m, c.cols, view, integer_act.data(), c.rows, MathMode::BF16, pool);
       for (int64_t i = 0; i < c.m; ++i) {
         float x_max = 0;
         for (int64_t k = 0; k < c.cols; ++k) x_max = std::max(x_max, std::fabs(x[size_t(i * c.cols + k)]));
@@ -160,8 +160,10 @@ TEST(QuantMatmul, ModesAgreeWithDequantizedWeights) {
           for (int64_t k = 0; k < c.cols; ++k) w_abs += std::fabs(w.values[size_t(j * c.cols + k)]);
           const size_t o = size_t(i * c.rows + j);
           EXPECT_NEAR(f32[o], exact[o], 1e-5 * w_abs + 1e-7);
-          // Each activation moves by at most half an int8 step, max|x| / 254.
-          EXPECT_NEAR(int8_act[o], exact[o], w_abs * x_max / 254 * 1.001 + 1e-6);
+          // Each activation moves by at most half a step, max|x| / (2 · levels): int16 beside
+          // Int8 weights, int8 beside Int4.
+          const double levels = c.quant == Quant::Int8 ? 32767 : 127;
+          EXPECT_NEAR(integer_act[o], exact[o], w_abs * x_max / (2 * levels) * 1.001 + 1e-6);
         }
       }
     }

@@ -115,15 +115,13 @@ std::vector<std::vector<int32_t>> calibration_sequences(int64_t vocab, int count
 }
 
 // The float model keeps the golden top-1 on 99 % of positions (bf16 math). These random
-// tiny models have small top-1 margins, so that quantization noise flips some: measured
-// per-channel int8 keeps 95-96 % on tiny-a in both modes; tiny-b (96-wide rows, tied int8
-// embeddings) keeps 94.4 % with exact activations and 93.0 % with int8 activations (per
-// block of 32 columns), 95.5 % / 94.1 % with groups of 32. GPTQ calibrated on 1,024 random
-// tokens: tiny-a 96.5 % / 96.9 % exact, tiny-b 96.2 % exact / 92.7 % with int8 activations —
-// a random model's activations are nearly uncorrelated, which leaves GPTQ little to
-// compensate (on the trained demo model it shrinks q4's perplexity rise by a third). The test
-// holds the configurations that reach 95 % to it and the others to a point below their
-// measurement.
+// tiny models have small top-1 margins, so that quantization noise flips some. Int8 weights
+// multiply int16 activations (per block of 256 columns), which measure the same as exact ones
+// here. Measured: per-channel int8 rounded to nearest keeps 95.1 % on tiny-a and 94.4 % on
+// tiny-b (96-wide rows, tied int8 embeddings); groups of 32: 96.2 % / 95.5 %; GPTQ calibrated
+// on 1,024 random tokens: 96.2-96.9 % / 95.8-96.2 % (its Hessians come from the bf16 path,
+// which rounds differently per CPU). The test holds the configurations that reach 95 % to it
+// and the others to a point below their measurement.
 TEST(Quantize, Int8KeepsGoldenTop1) {
   struct Case {
     const char* model;
@@ -137,9 +135,9 @@ TEST(Quantize, Int8KeepsGoldenTop1) {
       {"tiny-a", 0, MathMode::BF16, false, 0.95},  {"tiny-a", 0, MathMode::F32, false, 0.95},
       {"tiny-a", 32, MathMode::BF16, false, 0.95}, {"tiny-a", 32, MathMode::F32, false, 0.95},
       {"tiny-a", 0, MathMode::BF16, true, 0.95},   {"tiny-a", 0, MathMode::F32, true, 0.95},
-      {"tiny-b", 0, MathMode::BF16, false, 0.92},  {"tiny-b", 0, MathMode::F32, false, 0.93},
-      {"tiny-b", 32, MathMode::BF16, false, 0.93}, {"tiny-b", 32, MathMode::F32, false, 0.95},
-      {"tiny-b", 0, MathMode::BF16, true, 0.91},   {"tiny-b", 0, MathMode::F32, true, 0.95},
+      {"tiny-b", 0, MathMode::BF16, false, 0.93},  {"tiny-b", 0, MathMode::F32, false, 0.93},
+      {"tiny-b", 32, MathMode::BF16, false, 0.95}, {"tiny-b", 32, MathMode::F32, false, 0.95},
+      {"tiny-b", 0, MathMode::BF16, true, 0.95},   {"tiny-b", 0, MathMode::F32, true, 0.95},
   };
   for (const char* model : {"tiny-a", "tiny-b"}) {
     print(std::string(model) + " float weights, bf16 math", golden_agreement(model_dir(model), model, MathMode::BF16));
@@ -151,7 +149,7 @@ TEST(Quantize, Int8KeepsGoldenTop1) {
     const std::filesystem::path dir = quantize(c.model, tmp, options);
     const Agreement a = golden_agreement(dir, c.model, c.math);
     print(std::string(c.model) + " int8 group " + std::to_string(c.group) + (c.calibrated ? " gptq" : "") +
-              (c.math == MathMode::BF16 ? ", int8 activations" : ", f32 activations"), a);
+              (c.math == MathMode::BF16 ? ", int16 activations" : ", f32 activations"), a);
     EXPECT_GE(a.fraction(), c.min_top1) << c.model << " group " << c.group;
     EXPECT_LT(a.rms_rel, 0.08) << c.model;
   }

@@ -1,10 +1,13 @@
 // matmul over Int8 / Int4 weights in RowBlocks (ops.h) with AVX2, BF16 mode: each activation
-// row becomes int8 per block of kActivationBlock columns (the reference's rounding), and each
+// row is quantized per block of activation_block(w) columns (the reference's rounding), and each
 // step of 4 columns multiplies the 16 rows of a block (two registers of 8 rows × 4 bytes) by
-// the 4 broadcast activations with vpmaddubsw + vpmaddwd. vpmaddubsw wants an unsigned side
-// and saturates its pair sums at 2^15, so it gets |q| (≤ 128, so a stored -128 works too) and
-// the activations with q's sign (|qx| ≤ 127): every pair stays below 2^15 and the block sums
-// are exact, as the reference's.
+// the 4 broadcast activations.
+// Int8 weights meet int16 activations in vpmaddwd (s16 pairs → s32): two shifts split a
+// register's bytes into sign-extended words, columns (0, 2) and (1, 3) of every row, and the
+// activations are stored in that order.
+// Int4 weights meet int8 activations in vpmaddubsw + vpmaddwd. vpmaddubsw wants an unsigned
+// side and saturates its pair sums at 2^15, so it gets |q| and the activations with q's sign
+// (|qx| ≤ 127): every pair stays below 2^15. The block sums are exact, as the reference's.
 // F32 mode, RowMajor matrices and weight groups that activation blocks do not tile go to the
 // reference. For CPUs without AVX512-VNNI, where the reference would otherwise run.
 #include <immintrin.h>
@@ -19,31 +22,38 @@ namespace bamba::kernels::avx2 {
 namespace {
 
 constexpr int kMTile = 2;
-// Activation rows whose int8 copies stay in cache while every row block streams past them.
+// Activation rows whose integer copies stay in cache while every row block streams past them.
 constexpr int64_t kRowsPerPass = 96;
 
 // Activations prepared once per call, shared by every thread.
 struct Activations {
-  const int8_t* q = nullptr;     // [m, stride]: qx
+  const int8_t* q = nullptr;     // Int4 weights: [m, stride] qx
+  const int16_t* q16 = nullptr;  // Int8 weights: [m, stride] qx, columns 4s + (0, 2, 1, 3)
   int64_t stride = 0;            // cols rounded up to 32
   const float* scale = nullptr;  // [m, n_blocks]
+  int64_t block = 0;             // activation_block(w) columns
   int64_t n_blocks = 0;
 };
 
-// x[0, n) as int8 per block of kActivationBlock: scale = max|x| / 127, q = round-to-even(x ·
-// 127 / max|x|), as reference::quantize_activation_blocks (builtins: no library code here).
-void quantize_row(const float* x, int64_t n, int8_t* q, float* scale) {
-  for (int64_t k0 = 0, b = 0; k0 < n; k0 += kActivationBlock, ++b) {
-    const int64_t len = n - k0 < kActivationBlock ? n - k0 : kActivationBlock;
+// x[0, n) per block of `block` columns: scale = max|x| / levels, q = round-to-even(x · levels
+// / max|x|), as reference::quantize_activation_blocks (builtins: no library code here), q[k]
+// stored at q[place(k)].
+template <class Int, class Place>
+void quantize_row(const float* x, int64_t n, int64_t block, int32_t levels, Int* q, float* scale, Place place) {
+  for (int64_t k0 = 0, b = 0; k0 < n; k0 += block, ++b) {
+    const int64_t len = n - k0 < block ? n - k0 : block;
     float amax = 0;
     for (int64_t k = 0; k < len; ++k) amax = __builtin_fmaxf(amax, __builtin_fabsf(x[k0 + k]));
-    const float inv = amax > 0 ? 127.0f / amax : 0.0f;
-    for (int64_t k = 0; k < len; ++k) q[k0 + k] = int8_t(__builtin_nearbyintf(x[k0 + k] * inv));
-    scale[b] = amax / 127.0f;
+    const float inv = amax > 0 ? float(levels) / amax : 0.0f;
+    for (int64_t k = k0; k < k0 + len; ++k) q[place(k)] = Int(__builtin_nearbyintf(x[k] * inv));
+    scale[b] = amax / float(levels);
   }
 }
 
-int32_t load_quad(const int8_t* p) {
+// Column k's place among the int16 activations: each 4 in the order (0, 2, 1, 3).
+int64_t paired_place(int64_t k) { return (k & ~int64_t(3)) | (k & 1) << 1 | (k & 2) >> 1; }
+
+int32_t load_quad(const void* p) {
   int32_t v;
   std::memcpy(&v, p, sizeof v);
   return v;
@@ -76,8 +86,8 @@ void tile(const Activations& a, int64_t i0, const Matrix& w, int64_t j0, float* 
   #pragma GCC unroll 2
   for (int i = 0; i < M; ++i) out[i][0] = out[i][1] = _mm256_setzero_ps();
   for (int64_t b = 0; b < a.n_blocks; ++b) {
-    const int64_t k0 = b * kActivationBlock;
-    const int64_t k1 = k0 + kActivationBlock < w.cols ? k0 + kActivationBlock : w.cols;
+    const int64_t k0 = b * a.block;
+    const int64_t k1 = k0 + a.block < w.cols ? k0 + a.block : w.cols;
     __m256i acc[M][2];
     #pragma GCC unroll 2
     for (int i = 0; i < M; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
@@ -91,18 +101,22 @@ void tile(const Activations& a, int64_t i0, const Matrix& w, int64_t j0, float* 
                             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32))};
       #pragma GCC unroll 2
       for (int i = 0; i < M; ++i) {
-        const int8_t* xq = a.q + (i0 + i) * a.stride + k;
-        const __m256i x_lo = _mm256_set1_epi32(load_quad(xq));
         #pragma GCC unroll 2
         for (int h = 0; h < 2; ++h) {
           if constexpr (Int4) {
             // Byte c of a row's 4: column k + c in the low nibble, k + 4 + c in the high; q + 8.
-            const __m256i x_hi = _mm256_set1_epi32(load_quad(xq + 4));
+            const int8_t* xq = a.q + (i0 + i) * a.stride + k;
+            const __m256i x_lo = _mm256_set1_epi32(load_quad(xq)), x_hi = _mm256_set1_epi32(load_quad(xq + 4));
             const __m256i lo = _mm256_sub_epi8(_mm256_and_si256(v[h], low4), eight);
             const __m256i hi = _mm256_sub_epi8(_mm256_and_si256(_mm256_srli_epi16(v[h], 4), low4), eight);
             acc[i][h] = _mm256_add_epi32(acc[i][h], _mm256_add_epi32(dot4(lo, x_lo), dot4(hi, x_hi)));
           } else {
-            acc[i][h] = _mm256_add_epi32(acc[i][h], dot4(v[h], x_lo));
+            // Per row, columns (0, 2) and (1, 3) of the step as sign-extended words.
+            const int16_t* xq = a.q16 + (i0 + i) * a.stride + k;
+            const __m256i even = _mm256_srai_epi16(_mm256_slli_epi16(v[h], 8), 8), odd = _mm256_srai_epi16(v[h], 8);
+            const __m256i x_even = _mm256_set1_epi32(load_quad(xq)), x_odd = _mm256_set1_epi32(load_quad(xq + 2));
+            const __m256i sum = _mm256_add_epi32(_mm256_madd_epi16(even, x_even), _mm256_madd_epi16(odd, x_odd));
+            acc[i][h] = _mm256_add_epi32(acc[i][h], sum);
           }
         }
       }
@@ -137,14 +151,28 @@ void matmul_row_blocks(const float* x, int64_t m, int64_t x_stride, const Matrix
                        ThreadPool& pool) {
   Activations a;
   a.stride = (w.cols + 31) / 32 * 32;
-  a.n_blocks = (w.cols + kActivationBlock - 1) / kActivationBlock;
-  // Scratch of the calling thread, read by all: [m, n_blocks] scales, then [m, stride] bytes.
-  float* scratch = thread_scratch(1, size_t(m * a.n_blocks + m * a.stride / 4));
-  auto* q = reinterpret_cast<int8_t*>(scratch + m * a.n_blocks);
-  for (int64_t i = 0; i < m; ++i) quantize_row(x + i * x_stride, w.cols, q + i * a.stride, scratch + i * a.n_blocks);
-  a.q = q;
-  a.scale = scratch;
+  a.block = activation_block(w);
+  a.n_blocks = (w.cols + a.block - 1) / a.block;
   const bool int4 = w.quant == Quant::Int4;
+  const int32_t levels = activation_levels(w);
+  // Scratch of the calling thread, read by all: [m, n_blocks] scales, then [m, stride] int8
+  // or int16 activations.
+  const int64_t value_bytes = int4 ? 1 : 2;
+  float* scratch = thread_scratch(1, size_t(m * a.n_blocks + m * a.stride * value_bytes / 4));
+  void* q = scratch + m * a.n_blocks;
+  for (int64_t i = 0; i < m; ++i) {
+    float* scale = scratch + i * a.n_blocks;
+    if (int4) {
+      quantize_row(x + i * x_stride, w.cols, a.block, levels, static_cast<int8_t*>(q) + i * a.stride, scale,
+                   [](int64_t k) { return k; });
+    } else {
+      quantize_row(x + i * x_stride, w.cols, a.block, levels, static_cast<int16_t*>(q) + i * a.stride, scale,
+                   paired_place);
+    }
+  }
+  a.q = static_cast<const int8_t*>(q);
+  a.q16 = static_cast<const int16_t*>(q);
+  a.scale = scratch;
   for (int64_t pass = 0; pass < m; pass += kRowsPerPass) {
     const int64_t pass_end = pass + kRowsPerPass < m ? pass + kRowsPerPass : m;
     over_row_tiles(pool, w.rows, kQuantRowBlock, (pass_end - pass) * w.rows * w.cols, [&](int64_t j, int64_t) {
@@ -159,7 +187,8 @@ void matmul_row_blocks(const float* x, int64_t m, int64_t x_stride, const Matrix
 
 void matmul_quantized(const float* x, int64_t m, int64_t x_stride, const Matrix& w, float* y, int64_t y_stride,
                       MathMode mode, ThreadPool& pool) {
-  const bool blocks_fit = w.group_size == w.cols || w.group_size % kActivationBlock == 0;
+  // Activation blocks must hold whole steps of 4 (Int8) or 8 (Int4) columns.
+  const bool blocks_fit = activation_block(w) % (w.quant == Quant::Int4 ? 8 : 4) == 0;
   if (mode == MathMode::BF16 && w.layout == QuantLayout::RowBlocks && blocks_fit) {
     return matmul_row_blocks(x, m, x_stride, w, y, y_stride, pool);
   }

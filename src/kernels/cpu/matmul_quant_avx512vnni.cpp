@@ -1,10 +1,12 @@
 // matmul over Int8 / Int4 weights in RowBlocks (ops.h) with AVX-512. BF16 mode (VNNI): each
-// activation row becomes int8 per block of kActivationBlock columns (the reference's
-// rounding) and vpdpbusd (u8 × s8 → s32) multiplies it by the weights, the weights being the
-// unsigned side — Int8 as q + 128 (a xor of the sign bit), Int4 as the stored nibble q + 8 —
-// so every block sum carries offset · Σqx, subtracted once per block. F32 mode: each column's
-// 16 weights are shifted out of the register, widened to f32 and FMA'd with the exact
-// activations, one scale per group. A vector register holds 4 columns of the 16 rows of a
+// activation row is quantized per block of activation_block(w) columns (the reference's
+// rounding). Int4 weights meet int8 activations in vpdpbusd (u8 × s8 → s32), the weights
+// being the unsigned side as the stored nibble q + 8, so every block sum carries 8 · Σqx,
+// subtracted once per block. Int8 weights meet int16 activations in vpdpwssd (s16 pairs →
+// s32): the bytes of each 4-column step split into two registers of sign-extended words —
+// columns (0, 2) and (1, 3) of every row — by two shifts, and the activations are stored in
+// that order. F32 mode: each column's 16 weights are shifted out of the register, widened to
+// f32 and FMA'd with the exact activations, one scale per group. A vector register holds 4 columns of the 16 rows of a
 // block, so a GEMV streams each block contiguously and the 16 results land in one register:
 // no horizontal sums. Two row blocks share every activation broadcast; up to kMTile
 // activation rows share every weight load.
@@ -21,41 +23,77 @@ namespace {
 
 constexpr int kBlocksPerTile = 2;
 constexpr int kMTile = 4;
-// Activation rows whose int8 copies stay in cache while every weight tile streams past them.
+// Activation rows whose integer copies stay in cache while every weight tile streams past them.
 constexpr int64_t kRowsPerPass = 96;
 
-// Activations prepared once per call, shared by every thread: int8 copies (BF16 mode) or the
-// rows themselves (F32 mode).
+// Activations prepared once per call, shared by every thread: integer copies (BF16 mode) or
+// the rows themselves (F32 mode).
 struct Activations {
-  const int8_t* q = nullptr;        // [m, stride]: qx, zero beyond cols
+  const int8_t* q = nullptr;        // Int4 weights: [m, stride] qx, zero beyond cols
+  const int16_t* q16 = nullptr;     // Int8 weights: [m, stride] qx, columns 4s + (0, 2, 1, 3)
   int64_t stride = 0;               // cols rounded up to 64
   const float* scale = nullptr;     // [m, n_blocks]
-  const int32_t* offset = nullptr;  // [m, n_blocks]: weight offset (128 or 8) · Σqx over the block
+  const int32_t* offset = nullptr;  // Int4 weights: [m, n_blocks] 8 · Σqx over the block
+  int64_t block = 0;                // activation_block(w) columns
   int64_t n_blocks = 0;
   const float* x = nullptr;         // F32 mode: [m, cols], row stride x_stride
   int64_t x_stride = 0;
 };
 
-// Quantizes x[0, n) block by block into q (zero-padded to `stride`), scale and offset.
-void quantize_row(const float* x, int64_t n, int64_t stride, int32_t weight_offset, int8_t* q, float* scale,
-                  int32_t* offset) {
-  std::memset(q, 0, size_t(stride));
-  for (int64_t k0 = 0, b = 0; k0 < n; k0 += kActivationBlock, ++b) {
-    const int64_t len = n - k0 < kActivationBlock ? n - k0 : kActivationBlock;
-    const __mmask16 m0 = len >= 16 ? __mmask16(0xffff) : __mmask16((1u << len) - 1);
-    const __mmask16 m1 = len >= 32 ? __mmask16(0xffff) : len > 16 ? __mmask16((1u << (len - 16)) - 1) : __mmask16(0);
-    const __m512 x0 = _mm512_maskz_loadu_ps(m0, x + k0), x1 = _mm512_maskz_loadu_ps(m1, x + k0 + 16);
-    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
-    const __m512 inv = _mm512_set1_ps(amax > 0 ? 127.0f / amax : 0.0f);
-    const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(x0, inv)), q1 = _mm512_cvtps_epi32(_mm512_mul_ps(x1, inv));
-    _mm_mask_storeu_epi8(q + k0, m0, _mm512_cvtsepi32_epi8(q0));
-    _mm_mask_storeu_epi8(q + k0 + 16, m1, _mm512_cvtsepi32_epi8(q1));
-    scale[b] = amax / 127.0f;
-    offset[b] = weight_offset * _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+// Lanes of a 16-column piece with `left` columns left in its block.
+__mmask16 piece_lanes(int64_t left) { return left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1); }
+
+// Quantizes x[0, n) per block of `block` columns to [-levels, levels]: sets scale[b] and calls
+// store(k, b, lanes, q) with the integers of each 16-column piece from column k (lanes of
+// it inside the block; the others are 0).
+template <class Store>
+void quantize_blocks(const float* x, int64_t n, int64_t block, int32_t levels, float* scale, Store store) {
+  for (int64_t k0 = 0, b = 0; k0 < n; k0 += block, ++b) {
+    const int64_t end = n - k0 < block ? n : k0 + block;
+    __m512 amax = _mm512_setzero_ps();
+    for (int64_t k = k0; k < end; k += 16) {
+      amax = _mm512_max_ps(amax, _mm512_abs_ps(_mm512_maskz_loadu_ps(piece_lanes(end - k), x + k)));
+    }
+    const float max_abs = _mm512_reduce_max_ps(amax);
+    const __m512 inv = _mm512_set1_ps(max_abs > 0 ? float(levels) / max_abs : 0.0f);
+    for (int64_t k = k0; k < end; k += 16) {
+      const __mmask16 lanes = piece_lanes(end - k);
+      store(k, b, lanes, _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, x + k), inv)));
+    }
+    scale[b] = max_abs / float(levels);
   }
 }
 
+// x[0, n) as int8 (zero-padded to `stride`), with offset[b] = 8 · Σqx over block b.
+void quantize_row_int8(const float* x, int64_t n, int64_t block, int64_t stride, int8_t* q, float* scale,
+                       int32_t* offset) {
+  std::memset(q, 0, size_t(stride));
+  std::memset(offset, 0, size_t((n + block - 1) / block) * sizeof(int32_t));
+  quantize_blocks(x, n, block, 127, scale, [&](int64_t k, int64_t b, __mmask16 lanes, __m512i qk) {
+    _mm_mask_storeu_epi8(q + k, lanes, _mm512_cvtsepi32_epi8(qk));
+    offset[b] += 8 * _mm512_reduce_add_epi32(qk);
+  });
+}
+
+// x[0, n) as int16 up to `levels` (zero-padded to `stride`), each 4 columns in the order
+// (0, 2, 1, 3).
+void quantize_row_int16(const float* x, int64_t n, int64_t block, int32_t levels, int64_t stride, int16_t* q,
+                        float* scale) {
+  std::memset(q, 0, size_t(stride) * sizeof(int16_t));
+  constexpr int kOrder = 0xd8;  // words 0, 2, 1, 3 of every 4
+  quantize_blocks(x, n, block, levels, scale, [&](int64_t k, int64_t, __mmask16 lanes, __m512i qk) {
+    const __m256i words = _mm512_cvtsepi32_epi16(qk);
+    _mm256_mask_storeu_epi16(q + k, lanes, _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(words, kOrder), kOrder));
+  });
+}
+
 int32_t load_quad(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+int32_t load_pair(const int16_t* p) {
   int32_t v;
   std::memcpy(&v, p, sizeof v);
   return v;
@@ -99,11 +137,12 @@ struct RowBlockTile {
   }
 };
 
-// y[i0 + i, j0 + r] for i < M and the weight rows of NB row blocks from row j0, int8 activations.
+// y[i0 + i, j0 + r] for i < M and the weight rows of NB row blocks from row j0, integer
+// activations (int8 for Int4 weights, int16 for Int8).
 template <bool Int4, int NB, int M>
-void tile_int8(const Activations& a, int64_t i0, const Matrix& w, int64_t j0, float* y, int64_t y_stride) {
+void tile_integer(const Activations& a, int64_t i0, const Matrix& w, int64_t j0, float* y, int64_t y_stride) {
   const RowBlockTile<NB> t(w, j0);
-  const __m512i low4 = _mm512_set1_epi8(0x0f), sign = _mm512_set1_epi8(char(0x80));
+  const __m512i low4 = _mm512_set1_epi8(0x0f);
   __m512 out[M][NB];
   #pragma GCC unroll 4
   for (int i = 0; i < M; ++i) {
@@ -111,8 +150,8 @@ void tile_int8(const Activations& a, int64_t i0, const Matrix& w, int64_t j0, fl
     for (int nb = 0; nb < NB; ++nb) out[i][nb] = _mm512_setzero_ps();
   }
   for (int64_t b = 0; b < a.n_blocks; ++b) {
-    const int64_t k0 = b * kActivationBlock;
-    const int64_t k1 = k0 + kActivationBlock < w.cols ? k0 + kActivationBlock : w.cols;
+    const int64_t k0 = b * a.block;
+    const int64_t k1 = k0 + a.block < w.cols ? k0 + a.block : w.cols;
     __m512i acc[M][NB];
     #pragma GCC unroll 4
     for (int i = 0; i < M; ++i) {
@@ -142,16 +181,22 @@ void tile_int8(const Activations& a, int64_t i0, const Matrix& w, int64_t j0, fl
     } else {
       #pragma GCC unroll 8
       for (int64_t k = k0; k < k1; k += 4) {
-        __m512i v[NB];
+        // Per row, columns (0, 2) and (1, 3) of the step as sign-extended words.
+        __m512i even[NB], odd[NB];
         #pragma GCC unroll 2
         for (int nb = 0; nb < NB; ++nb) {
-          v[nb] = _mm512_xor_si512(t.load(nb, k / 4), sign);
+          const __m512i v = t.load(nb, k / 4);
+          even[nb] = _mm512_srai_epi16(_mm512_slli_epi16(v, 8), 8);
+          odd[nb] = _mm512_srai_epi16(v, 8);
         }
         #pragma GCC unroll 4
         for (int i = 0; i < M; ++i) {
-          const __m512i xv = _mm512_set1_epi32(load_quad(a.q + (i0 + i) * a.stride + k));
+          const int16_t* xq = a.q16 + (i0 + i) * a.stride + k;
+          const __m512i x_even = _mm512_set1_epi32(load_pair(xq)), x_odd = _mm512_set1_epi32(load_pair(xq + 2));
           #pragma GCC unroll 2
-          for (int nb = 0; nb < NB; ++nb) acc[i][nb] = _mm512_dpbusd_epi32(acc[i][nb], v[nb], xv);
+          for (int nb = 0; nb < NB; ++nb) {
+            acc[i][nb] = _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(acc[i][nb], even[nb], x_even), odd[nb], x_odd);
+          }
         }
       }
     }
@@ -163,7 +208,7 @@ void tile_int8(const Activations& a, int64_t i0, const Matrix& w, int64_t j0, fl
     for (int i = 0; i < M; ++i) {
       const int64_t ib = (i0 + i) * a.n_blocks + b;
       const __m512 sx = _mm512_set1_ps(a.scale[ib]);
-      const __m512i offset = _mm512_set1_epi32(a.offset[ib]);
+      const __m512i offset = _mm512_set1_epi32(Int4 ? a.offset[ib] : 0);
       #pragma GCC unroll 2
       for (int nb = 0; nb < NB; ++nb) {
         const __m512 dot = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][nb], offset));
@@ -233,7 +278,7 @@ void tile(const Activations& a, int64_t i0, const Matrix& w, int64_t j0, float* 
   if constexpr (Exact) {
     tile_f32<Int4, NB, M>(a, i0, w, j0, y, y_stride);
   } else {
-    tile_int8<Int4, NB, M>(a, i0, w, j0, y, y_stride);
+    tile_integer<Int4, NB, M>(a, i0, w, j0, y, y_stride);
   }
 }
 
@@ -265,16 +310,25 @@ void matmul_row_blocks(const float* x, int64_t m, int64_t x_stride, const Matrix
   a.x_stride = x_stride;
   if (!exact) {
     a.stride = (w.cols + 63) / 64 * 64;
-    a.n_blocks = (w.cols + kActivationBlock - 1) / kActivationBlock;
-    // Scratch of the calling thread, read by all: [m, n_blocks] scales and offsets, [m, stride] bytes.
-    float* scratch = thread_scratch(1, size_t(2 * m * a.n_blocks + m * a.stride / 4));
+    a.block = activation_block(w);
+    a.n_blocks = (w.cols + a.block - 1) / a.block;
+    // Scratch of the calling thread, read by all: [m, n_blocks] scales and offsets, then
+    // [m, stride] int8 or int16 activations.
+    const int64_t value_bytes = int4 ? 1 : 2;
+    float* scratch = thread_scratch(1, size_t(2 * m * a.n_blocks + m * a.stride * value_bytes / 4));
     auto* offsets = reinterpret_cast<int32_t*>(scratch + m * a.n_blocks);
-    auto* q = reinterpret_cast<int8_t*>(scratch + 2 * m * a.n_blocks);
+    void* q = scratch + 2 * m * a.n_blocks;
     for (int64_t i = 0; i < m; ++i) {
-      quantize_row(x + i * x_stride, w.cols, a.stride, int4 ? 8 : 128, q + i * a.stride, scratch + i * a.n_blocks,
-                   offsets + i * a.n_blocks);
+      if (int4) {
+        quantize_row_int8(x + i * x_stride, w.cols, a.block, a.stride, static_cast<int8_t*>(q) + i * a.stride,
+                          scratch + i * a.n_blocks, offsets + i * a.n_blocks);
+      } else {
+        quantize_row_int16(x + i * x_stride, w.cols, a.block, activation_levels(w), a.stride,
+                           static_cast<int16_t*>(q) + i * a.stride, scratch + i * a.n_blocks);
+      }
     }
-    a.q = q;
+    a.q = static_cast<const int8_t*>(q);
+    a.q16 = static_cast<const int16_t*>(q);
     a.scale = scratch;
     a.offset = offsets;
   }
@@ -295,7 +349,8 @@ void matmul_row_blocks(const float* x, int64_t m, int64_t x_stride, const Matrix
 
 void matmul_quantized(const float* x, int64_t m, int64_t x_stride, const Matrix& w, float* y, int64_t y_stride,
                       MathMode mode, ThreadPool& pool) {
-  const bool blocks_fit = mode == MathMode::F32 || w.group_size == w.cols || w.group_size % kActivationBlock == 0;
+  // Integer activation blocks must hold whole steps of 4 (Int8) or 8 (Int4) columns.
+  const bool blocks_fit = mode == MathMode::F32 || activation_block(w) % (w.quant == Quant::Int4 ? 8 : 4) == 0;
   if (w.layout == QuantLayout::RowBlocks && blocks_fit) return matmul_row_blocks(x, m, x_stride, w, y, y_stride, mode, pool);
   reference::matmul_quantized(x, m, x_stride, w, y, y_stride, mode, pool);
 }

@@ -1,8 +1,8 @@
 // Reference matmul and embedding lookup for quantized weights (Quant::Int8, Quant::Int4, in
 // either layout). F32 mode: y[i, j] = Σ_g s[j, g] · Σ_{k∈g} x[i, k] · q[j, k] in f32.
-// BF16 mode: every activation row is quantized to int8 per block b (activation_block(w)
-// columns) first, and y[i, j] = Σ_b sx[i, b] · s[j, g(b)] · Σ_{k∈b} qx[i, k] · q[j, k] with
-// exact integer block sums.
+// BF16 mode: every activation row is quantized first (int16 beside Int8 weights, int8 beside
+// Int4) per block b of activation_block(w) columns, and
+// y[i, j] = Σ_b sx[i, b] · s[j, g(b)] · Σ_{k∈b} qx[i, k] · q[j, k] with exact integer block sums.
 #include <algorithm>
 #include <vector>
 
@@ -17,13 +17,14 @@ void matmul_quantized(const float* x, int64_t m, int64_t x_stride, const Matrix&
   const int64_t n_groups = w.cols / w.group_size;
   const int64_t block = activation_block(w);
   const int64_t n_blocks = (w.cols + block - 1) / block;
-  std::vector<int8_t> qx;  // [m, cols] when activations are quantized
+  std::vector<int16_t> qx;  // [m, cols] when activations are quantized
   std::vector<float> sx;   // [m, n_blocks]
   if (mode == MathMode::BF16) {
     qx.resize(size_t(m * w.cols));
     sx.resize(size_t(m * n_blocks));
     for (int64_t i = 0; i < m; ++i) {
-      quantize_activation_blocks(x + i * x_stride, w.cols, block, &qx[size_t(i * w.cols)], &sx[size_t(i * n_blocks)]);
+      quantize_activation_blocks(x + i * x_stride, w.cols, block, activation_levels(w), &qx[size_t(i * w.cols)],
+                                 &sx[size_t(i * n_blocks)]);
     }
   }
   pool.parallel_for(w.rows, [&](int64_t row_begin, int64_t row_end) {
