@@ -77,6 +77,14 @@ constexpr KernelTable kAvx512Table = [] {
   return t;
 }();
 
+// The same level on CPUs with AVX512-VNNI but not BF16 (Cascade Lake, Ice Lake): the integer
+// dot products of quantized weights need only VNNI.
+constexpr KernelTable kAvx512VnniTable = [] {
+  KernelTable t = kAvx512Table;
+  t.matmul_quantized = avx512vnni::matmul_quantized;
+  return t;
+}();
+
 constexpr KernelTable kAvx512Bf16Table = [] {
   KernelTable t = kAvx512Table;
   t.isa = Isa::Avx512Bf16;
@@ -98,7 +106,7 @@ const KernelTable* table_of(Isa isa) {
     case Isa::Scalar: return &kScalarTable;
 #if defined(BAMBA_KERNELS_X86)
     case Isa::Avx2: return &kAvx2Table;
-    case Isa::Avx512: return &kAvx512Table;
+    case Isa::Avx512: return cpu_features().avx512_vnni ? &kAvx512VnniTable : &kAvx512Table;
     case Isa::Avx512Bf16: return &kAvx512Bf16Table;
     case Isa::Amx: return &kAmxTable;
 #else
