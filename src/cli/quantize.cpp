@@ -19,6 +19,7 @@ struct QuantizeFlags {
   std::string out_dir;
   std::string type;
   int64_t group_size = 0;
+  int64_t embedding_group_size = -1;
   std::vector<std::string> keep;
   std::string calibration_file;
   int64_t calibration_tokens = 2048;
@@ -69,6 +70,7 @@ int run_quantize(const QuantizeFlags& f) {
   QuantizeOptions options;
   options.format = f.type == "q4" ? WeightFormat::Int4 : WeightFormat::Int8;
   options.group_size = f.group_size;
+  options.embedding_group_size = f.embedding_group_size;
   options.keep = f.keep;
   if (!f.calibration_file.empty()) options.calibration = calibration_windows(in_dir, f);
   ThreadPool pool(f.threads > 0 ? f.threads : default_thread_count());
@@ -108,6 +110,10 @@ Command add_quantize_command(CLI::App& root) {
   cmd->add_option("--group-size", flags->group_size,
                   "weights per scale along a row (int8 default: the whole row; q4 default: 64)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--embedding-group-size", flags->embedding_group_size,
+                  "weights per scale along a row of embed_tokens and lm_head (default 32 when it divides the hidden "
+                  "size; 0: as --group-size)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--keep", flags->keep,
                   "keep weights whose name contains this text in their stored precision (repeatable), e.g. lm_head")
       ->expected(1, -1);

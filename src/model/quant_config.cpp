@@ -65,7 +65,6 @@ struct WeightScheme {
   std::string type;
   ScaleStrategy strategy = ScaleStrategy::Channel;
   int64_t group_size = 0;
-  bool operator==(const WeightScheme&) const = default;
 };
 
 WeightScheme parse_weights(const JsonFields& w) {
@@ -93,26 +92,46 @@ WeightScheme parse_weights(const JsonFields& w) {
 
 }  // namespace
 
-bool QuantConfig::covers(const std::string& module, const char* kind) const {
-  if (!quantized()) return false;
-  for (const std::string& pattern : ignore) {
-    if (name_matches(pattern, module)) return false;
-  }
-  for (const std::string& target : targets) {
-    if (target == kind || name_matches(target, module)) return true;
-  }
-  return false;
+int64_t QuantGroup::groups_per_row(int64_t cols) const {
+  return strategy == ScaleStrategy::Group ? cols / group_size : 1;
 }
 
-int64_t QuantConfig::groups_per_row(int64_t cols) const {
-  return strategy == ScaleStrategy::Group ? cols / group_size : 1;
+std::string QuantGroup::describe() const {
+  std::string s = str_cat("scale per ", strategy_name(strategy));
+  if (strategy == ScaleStrategy::Group) s += str_cat(" of ", group_size);
+  return s;
+}
+
+const QuantGroup* QuantConfig::group_of(const std::string& module, const char* kind) const {
+  if (!quantized()) return nullptr;
+  for (const std::string& pattern : ignore) {
+    if (name_matches(pattern, module)) return nullptr;
+  }
+  for (const QuantGroup& g : groups) {
+    for (const std::string& target : g.targets) {
+      if (target != "Linear" && target != "Embedding" && name_matches(target, module)) return &g;
+    }
+  }
+  for (const QuantGroup& g : groups) {
+    for (const std::string& target : g.targets) {
+      if (target == kind) return &g;
+    }
+  }
+  return nullptr;
 }
 
 std::string QuantConfig::describe() const {
   if (!quantized()) return "float";
   const char* bits = format == WeightFormat::Int8 ? "int8" : format == WeightFormat::Fp8 ? "fp8 e4m3" : "int4";
-  std::string s = str_cat(bits, " (", format_name(format), "), scale per ", strategy_name(strategy));
-  if (strategy == ScaleStrategy::Group) s += str_cat(" of ", group_size);
+  std::string s = str_cat(bits, " (", format_name(format), ")");
+  for (size_t i = 0; i < groups.size(); ++i) {
+    s += str_cat(i == 0 ? ", " : "; ", groups[i].describe());
+    if (groups.size() > 1) {
+      std::string targets;
+      for (const std::string& t : groups[i].targets) targets += str_cat(targets.empty() ? "" : ", ", t);
+      s += str_cat(" (", targets, ")");
+    }
+  }
   return s;
 }
 
@@ -152,50 +171,44 @@ QuantConfig parse_quant_config(const nlohmann::json& config_json, const std::str
   if (!groups || !groups->is_object() || groups->empty()) {
     f.fail_value("config_groups", "an object of one or more groups", groups ? *groups : nlohmann::json());
   }
-  std::optional<WeightScheme> scheme;
   for (const auto& [name, group] : groups->items()) {
     const JsonFields g(group, str_cat(where, " config_groups.", name));
-    for (std::string& t : string_list(g, "targets")) q.targets.push_back(std::move(t));
+    QuantGroup qg;
+    qg.targets = string_list(g, "targets");
+    if (qg.targets.empty()) fail(g.source(), ": targets no modules (empty or missing 'targets')");
     const nlohmann::json* weights = g.find("weights");
     if (!weights) g.fail_key("weights", "an object describing the weight quantization", "nothing");
     const WeightScheme s = parse_weights(JsonFields(*weights, str_cat(g.source(), ".weights")));
-    if (scheme && !(*scheme == s)) fail(g.source(), ": groups with different weight schemes are not supported");
-    scheme = s;
+    // One format for the whole checkpoint; groups may differ in how they share scales.
+    const auto expect = [&](int64_t bits, const char* type) {
+      if (s.num_bits != bits || s.type != type) {
+        fail(g.source(), ": format \"", *format, "\" needs weights of num_bits ", bits, " and type \"", type,
+             "\", found ", s.num_bits, " and \"", s.type, '"');
+      }
+    };
+    switch (q.format) {
+      case WeightFormat::Int8: expect(8, "int"); break;
+      case WeightFormat::Int4: expect(4, "int"); break;
+      case WeightFormat::Fp8:
+        expect(8, "float");
+        if (s.strategy == ScaleStrategy::Group) fail(g.source(), ": fp8 weights with strategy \"group\" are not supported");
+        break;
+      case WeightFormat::Float: break;
+    }
+    qg.strategy = s.strategy;
+    qg.group_size = s.group_size;
     if (const nlohmann::json* act = g.find("input_activations")) {
       const JsonFields a(*act, str_cat(g.source(), ".input_activations"));
       if (!a.get_bool("dynamic", false)) {
         a.fail_key("dynamic", "true (static activation scales are not supported)", "false");
       }
     }
-  }
-  if (q.targets.empty()) fail(where, ": config_groups target no modules (empty 'targets')");
-  q.strategy = scheme->strategy;
-  q.group_size = scheme->group_size;
-  const auto expect = [&](int64_t bits, const char* type) {
-    if (scheme->num_bits != bits || scheme->type != type) {
-      fail(where, ": format \"", *format, "\" needs weights of num_bits ", bits, " and type \"", type, "\", found ",
-           scheme->num_bits, " and \"", scheme->type, '"');
-    }
-  };
-  switch (q.format) {
-    case WeightFormat::Int8: expect(8, "int"); break;
-    case WeightFormat::Int4: expect(4, "int"); break;
-    case WeightFormat::Fp8:
-      expect(8, "float");
-      if (q.strategy == ScaleStrategy::Group) fail(where, ": fp8 weights with strategy \"group\" are not supported");
-      break;
-    case WeightFormat::Float: break;
+    q.groups.push_back(std::move(qg));
   }
   return q;
 }
 
 nlohmann::json quant_config_json(const QuantConfig& q) {
-  nlohmann::json weights = {{"num_bits", q.format == WeightFormat::Int4 ? 4 : 8},
-                            {"type", q.format == WeightFormat::Fp8 ? "float" : "int"},
-                            {"strategy", strategy_name(q.strategy)},
-                            {"symmetric", true},
-                            {"dynamic", false}};
-  if (q.strategy == ScaleStrategy::Group) weights["group_size"] = q.group_size;
   nlohmann::json activations = {{"num_bits", 8},
                                 {"type", q.format == WeightFormat::Fp8 ? "float" : "int"},
                                 {"strategy", "token"},
@@ -204,8 +217,19 @@ nlohmann::json quant_config_json(const QuantConfig& q) {
   nlohmann::json config = {
       {"quant_method", "compressed-tensors"},
       {"format", format_name(q.format)},
-      {"config_groups", {{"group_0", {{"targets", q.targets}, {"weights", weights}, {"input_activations", activations}}}}},
+      {"config_groups", nlohmann::json::object()},
       {"ignore", q.ignore}};
+  for (size_t i = 0; i < q.groups.size(); ++i) {
+    const QuantGroup& g = q.groups[i];
+    nlohmann::json weights = {{"num_bits", q.format == WeightFormat::Int4 ? 4 : 8},
+                              {"type", q.format == WeightFormat::Fp8 ? "float" : "int"},
+                              {"strategy", strategy_name(g.strategy)},
+                              {"symmetric", true},
+                              {"dynamic", false}};
+    if (g.strategy == ScaleStrategy::Group) weights["group_size"] = g.group_size;
+    config["config_groups"][str_cat("group_", i)] = {
+        {"targets", g.targets}, {"weights", weights}, {"input_activations", activations}};
+  }
   if (q.gptq.tokens > 0) {
     config["calibration"] = {
         {"method", "gptq"}, {"tokens", q.gptq.tokens}, {"dampening", q.gptq.dampening}, {"act_order", q.gptq.act_order}};

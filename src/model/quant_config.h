@@ -22,12 +22,25 @@ enum class WeightFormat : uint8_t {
 // Which weights share one scale.
 enum class ScaleStrategy : uint8_t { Tensor, Channel, Group };
 
+// One config group: the modules it targets and how their weights share scales.
+struct QuantGroup {
+  std::vector<std::string> targets;  // "Linear", "Embedding", module names or "re:" patterns
+  ScaleStrategy strategy = ScaleStrategy::Channel;
+  int64_t group_size = 0;  // Group only
+
+  // Scales per row of a [rows, cols] weight: 1 (tensor, channel) or cols / group_size.
+  [[nodiscard]] int64_t groups_per_row(int64_t cols) const;
+  // E.g. "scale per group of 64".
+  [[nodiscard]] std::string describe() const;
+};
+
 struct QuantConfig {
   WeightFormat format = WeightFormat::Float;
-  ScaleStrategy strategy = ScaleStrategy::Channel;
-  int64_t group_size = 0;            // Group only
-  std::vector<std::string> targets;  // "Linear", "Embedding", module names or "re:" patterns
-  std::vector<std::string> ignore;   // module names or "re:" patterns left in float
+  // In config_groups order; a module takes the first group that names it (by name or "re:"
+  // pattern), else the first that targets its class, as vLLM's compressed-tensors loader
+  // matches them.
+  std::vector<QuantGroup> groups;
+  std::vector<std::string> ignore;  // module names or "re:" patterns left in float
   // GPTQ rounding as `quantization_config.calibration` records it (informational: the values
   // load the same); tokens 0: none recorded.
   struct GptqRecord {
@@ -37,18 +50,16 @@ struct QuantConfig {
   } gptq;
 
   [[nodiscard]] bool quantized() const { return format != WeightFormat::Float; }
-  // Whether the module (a weight's name without ".weight") is stored quantized; `kind` is
-  // "Linear" or "Embedding".
-  [[nodiscard]] bool covers(const std::string& module, const char* kind) const;
-  // Scales per row of a [rows, cols] weight: 1 (tensor, channel) or cols / group_size.
-  [[nodiscard]] int64_t groups_per_row(int64_t cols) const;
-  // E.g. "int4 (pack-quantized), group 64".
+  // The group of the module (a weight's name without ".weight"; `kind` "Linear" or
+  // "Embedding"), or nullptr when the module stays float.
+  [[nodiscard]] const QuantGroup* group_of(const std::string& module, const char* kind) const;
+  // E.g. "int4 (pack-quantized), scale per group of 64"; with more groups, each with its targets.
   [[nodiscard]] std::string describe() const;
 };
 
 // Reads config_json["quantization_config"] (absent or null: Float). Unknown methods and
-// formats, unsupported schemes (asymmetric, static activations, mixed groups) and malformed
-// fields are Errors naming `source`, the key, expected vs found.
+// formats, unsupported schemes (asymmetric, static activations, groups of different bit
+// widths or types) and malformed fields are Errors naming `source`, the key, expected vs found.
 [[nodiscard]] QuantConfig parse_quant_config(const nlohmann::json& config_json, const std::string& source);
 
 // The quantization_config object that describes `quant` (for writing config.json).

@@ -127,9 +127,27 @@ QuantConfig make_quant_config(const ModelConfig& config, const QuantizeOptions& 
   if (group == 0 && q.format == WeightFormat::Int4) group = kDefaultInt4GroupSize;
   if (group < 0) fail("quantize: group size must be positive, found ", group);
   if (q.format == WeightFormat::Int4 && group % 2 != 0) fail("quantize: int4 group size must be even, found ", group);
-  q.strategy = group > 0 ? ScaleStrategy::Group : ScaleStrategy::Channel;
-  q.group_size = group;
-  q.targets = {"Linear", "Embedding"};
+  const auto scheme = [](int64_t g) {
+    return QuantGroup{{}, g > 0 ? ScaleStrategy::Group : ScaleStrategy::Channel, g > 0 ? g : 0};
+  };
+  int64_t embedding_group = options.embedding_group_size;
+  if (embedding_group < -1) fail("quantize: embedding group size must be positive, 0 or -1, found ", embedding_group);
+  if (embedding_group == -1) {
+    embedding_group = config.hidden_size % kDefaultEmbeddingGroupSize == 0 ? kDefaultEmbeddingGroupSize : 0;
+  }
+  if (embedding_group == 0) embedding_group = group;
+  if (q.format == WeightFormat::Int4 && embedding_group % 2 != 0) {
+    fail("quantize: int4 embedding group size must be even, found ", embedding_group);
+  }
+  if (embedding_group == group) {
+    q.groups = {scheme(group)};
+    q.groups[0].targets = {"Linear", "Embedding"};
+  } else {
+    // lm_head is a Linear, but a group naming it comes first (quant_config.h).
+    q.groups = {scheme(group), scheme(embedding_group)};
+    q.groups[0].targets = {"Linear"};
+    q.groups[1].targets = {"Embedding", "lm_head"};
+  }
   for (const TensorSpec& spec : bamba_tensor_list(config)) {
     if (quant_module_kind(spec.role) == nullptr) continue;
     const bool kept = std::any_of(options.keep.begin(), options.keep.end(),
@@ -140,15 +158,14 @@ QuantConfig make_quant_config(const ModelConfig& config, const QuantizeOptions& 
   return q;
 }
 
-int64_t quantized_row_bytes(const QuantConfig& quant, int64_t cols) {
-  return quant.format == WeightFormat::Int4 ? cols / 2 : cols;
-}
+int64_t quantized_row_bytes(WeightFormat format, int64_t cols) { return format == WeightFormat::Int4 ? cols / 2 : cols; }
 
-void quantize_rows(const io::TensorInfo& src, int64_t row_begin, int64_t row_end, const QuantConfig& quant,
-                   std::byte* values, float* scales, ThreadPool& pool, const GptqFactor* gptq) {
+void quantize_rows(const io::TensorInfo& src, int64_t row_begin, int64_t row_end, WeightFormat format,
+                   const QuantGroup& scheme, std::byte* values, float* scales, ThreadPool& pool,
+                   const GptqFactor* gptq) {
   const int64_t rows = row_end - row_begin, cols = src.shape[1];
-  const int64_t groups = quant.groups_per_row(cols), group = cols / groups;
-  const bool int4 = quant.format == WeightFormat::Int4;
+  const int64_t groups = scheme.groups_per_row(cols), group = cols / groups;
+  const bool int4 = format == WeightFormat::Int4;
   const kernels::Matrix table{src.data, src.dtype, src.shape[0], cols};
   std::vector<int8_t> q(size_t(rows * cols));                        // [rows, cols]
   std::vector<float> widened(gptq ? size_t(rows * cols) : size_t(0));  // [rows, cols] for GPTQ
@@ -169,7 +186,7 @@ void quantize_rows(const io::TensorInfo& src, int64_t row_begin, int64_t row_end
   pool.parallel_for(rows, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       const int8_t* qr = q.data() + r * cols;
-      std::byte* out = values + r * quantized_row_bytes(quant, cols);
+      std::byte* out = values + r * quantized_row_bytes(format, cols);
       if (int4) {
         for (int64_t b = 0; b < cols / 2; ++b) out[b] = std::byte(uint8_t((qr[2 * b] + 8) | ((qr[2 * b + 1] + 8) << 4)));
       } else {
@@ -208,6 +225,7 @@ void quantize_checkpoint(const std::filesystem::path& in_dir, const std::filesys
   struct Item {
     TensorSpec part;
     const io::TensorInfo* src;
+    const QuantGroup* group;  // of a quantized weight's parts
   };
   std::vector<Item> items;
   std::vector<io::TensorHeader> headers;
@@ -226,7 +244,7 @@ void quantize_checkpoint(const std::filesystem::path& in_dir, const std::filesys
     total += int64_t(src->nbytes);
     for (TensorSpec& part : stored_tensors(spec, quant)) {
       headers.push_back(header_of(part, *src, quant));
-      items.push_back({std::move(part), src});
+      items.push_back({std::move(part), src, quant_group(spec, quant)});
     }
   }
 
@@ -255,7 +273,7 @@ void quantize_checkpoint(const std::filesystem::path& in_dir, const std::filesys
         // Scales and values come from the same deterministic pass; each is written when the
         // writer asks for it (scales first: wider dtype), so the pass runs twice per weight.
         const int64_t rows = src.shape[0], cols = src.shape[1];
-        const int64_t row_bytes = quantized_row_bytes(quant, cols), groups = quant.groups_per_row(cols);
+        const int64_t row_bytes = quantized_row_bytes(quant.format, cols), groups = item.group->groups_per_row(cols);
         const bool want_values = item.part.part == TensorPart::QuantValues;
         const GptqFactor* gptq = nullptr;
         // Embeddings round to nearest: a looked-up row has no input to calibrate with, and a
@@ -273,7 +291,7 @@ void quantize_checkpoint(const std::filesystem::path& in_dir, const std::filesys
           const int64_t r1 = std::min(rows, r0 + kRowsPerPiece);
           values.resize(size_t((r1 - r0) * row_bytes));
           scales.resize(size_t((r1 - r0) * groups));
-          quantize_rows(src, r0, r1, quant, values.data(), scales.data(), pool, gptq);
+          quantize_rows(src, r0, r1, quant.format, *item.group, values.data(), scales.data(), pool, gptq);
           if (want_values) {
             writer.write(index, values);
             done += int64_t(src.nbytes) * (r1 - r0) / rows;

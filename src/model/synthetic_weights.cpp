@@ -70,16 +70,16 @@ struct Buffers {
 
 // The stored parts of a quantized weight (tensor_list.h stored_tensors), made from the
 // float tensor `src` in blocks of `buffers`.
-void add_quantized(const TensorSpec& spec, const io::TensorInfo& src, const QuantConfig& quant, Buffers& buffers,
-                   std::vector<io::TensorInfo>& tensors, ThreadPool& pool) {
+void add_quantized(const TensorSpec& spec, const io::TensorInfo& src, const QuantConfig& quant,
+                   const QuantGroup& group, Buffers& buffers, std::vector<io::TensorInfo>& tensors, ThreadPool& pool) {
   const int64_t rows = spec.shape[0], cols = spec.shape[1];
-  const size_t value_bytes = size_t(rows * quantized_row_bytes(quant, cols));
-  const size_t scale_bytes = size_t(rows * quant.groups_per_row(cols)) * sizeof(float);
+  const size_t value_bytes = size_t(rows * quantized_row_bytes(quant.format, cols));
+  const size_t scale_bytes = size_t(rows * group.groups_per_row(cols)) * sizeof(float);
   buffers.blocks.push_back(std::make_unique_for_overwrite<std::byte[]>(value_bytes));
   std::byte* values = buffers.blocks.back().get();
   buffers.blocks.push_back(std::make_unique_for_overwrite<std::byte[]>(scale_bytes));
   std::byte* scales = buffers.blocks.back().get();
-  quantize_rows(src, 0, rows, quant, values, reinterpret_cast<float*>(scales), pool);
+  quantize_rows(src, 0, rows, quant.format, group, values, reinterpret_cast<float*>(scales), pool);
   for (const TensorSpec& part : stored_tensors(spec, quant)) {
     switch (part.part) {
       case TensorPart::QuantValues:
@@ -145,9 +145,10 @@ std::unique_ptr<Model> make_synthetic_model(const nlohmann::json& config_json, c
         }
       }
     });
-    if (is_quantized(spec, config.quant)) {
+    if (const QuantGroup* group = quant_group(spec, config.quant)) {
       // Only the quantized parts are kept; the float original is freed with `block`.
-      add_quantized(spec, {spec.name, dtype, spec.shape, data, nbytes, source}, config.quant, *buffers, tensors, pool);
+      add_quantized(spec, {spec.name, dtype, spec.shape, data, nbytes, source}, config.quant, *group, *buffers, tensors,
+                    pool);
     } else {
       tensors.push_back({spec.name, dtype, spec.shape, data, nbytes, source});
       buffers->blocks.push_back(std::move(block));

@@ -146,18 +146,19 @@ std::string module_name(const TensorSpec& spec) {
   return spec.name.ends_with(suffix) ? spec.name.substr(0, spec.name.size() - suffix.size()) : spec.name;
 }
 
-bool is_quantized(const TensorSpec& spec, const QuantConfig& quant) {
+const QuantGroup* quant_group(const TensorSpec& spec, const QuantConfig& quant) {
   const char* kind = quant_module_kind(spec.role);
-  return kind != nullptr && quant.covers(module_name(spec), kind);
+  return kind != nullptr ? quant.group_of(module_name(spec), kind) : nullptr;
 }
 
 std::vector<TensorSpec> stored_tensors(const TensorSpec& spec, const QuantConfig& quant) {
-  if (!is_quantized(spec, quant)) return {spec};
+  const QuantGroup* group = quant_group(spec, quant);
+  if (!group) return {spec};
   const std::string module = module_name(spec);
   const int64_t rows = spec.shape[0], cols = spec.shape[1];
-  if (quant.strategy == ScaleStrategy::Group && cols % quant.group_size != 0) {
+  if (group->strategy == ScaleStrategy::Group && cols % group->group_size != 0) {
     fail(spec.name, " ", shape_string(spec.shape), ": ", cols, " input columns do not split into groups of ",
-         quant.group_size, " (quantization_config group_size)");
+         group->group_size, " (quantization_config group_size)");
   }
   const bool packed = quant.format == WeightFormat::Int4;
   if (packed && cols % 8 != 0) {
@@ -172,8 +173,8 @@ std::vector<TensorSpec> stored_tensors(const TensorSpec& spec, const QuantConfig
   TensorSpec scale = spec;
   scale.name = module + ".weight_scale";
   scale.part = TensorPart::QuantScale;
-  scale.shape = quant.strategy == ScaleStrategy::Tensor ? std::vector<int64_t>{1}
-                                                        : std::vector<int64_t>{rows, quant.groups_per_row(cols)};
+  scale.shape = group->strategy == ScaleStrategy::Tensor ? std::vector<int64_t>{1}
+                                                         : std::vector<int64_t>{rows, group->groups_per_row(cols)};
   std::vector<TensorSpec> out = {values, scale};
   if (packed) {
     TensorSpec shape = spec;

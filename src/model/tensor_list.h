@@ -57,8 +57,8 @@ struct TensorSpec {
 // The module name of a weight: its name without ".weight".
 [[nodiscard]] std::string module_name(const TensorSpec& spec);
 
-// Whether config.quant stores this logical weight quantized.
-[[nodiscard]] bool is_quantized(const TensorSpec& spec, const QuantConfig& quant);
+// The config group that stores this logical weight quantized, or nullptr when it stays float.
+[[nodiscard]] const QuantGroup* quant_group(const TensorSpec& spec, const QuantConfig& quant);
 
 // The tensors a checkpoint stores for one logical weight: {spec} when it is not quantized;
 // else the values (QuantValues: "<module>.weight" [out, in], or "<module>.weight_packed"

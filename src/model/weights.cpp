@@ -78,9 +78,10 @@ std::string expected_dtype(TensorPart part, WeightFormat format) {
   return "";
 }
 
-// Finds one stored tensor and checks its shape and dtype against the list.
+// Finds one stored tensor and checks its shape and dtype against the list (`group`: the
+// config group of a quantized weight's parts).
 const io::TensorInfo& checked_tensor(const io::TensorStore& store, const TensorSpec& part, const QuantConfig& quant,
-                                     const std::filesystem::path& dir) {
+                                     const QuantGroup* group, const std::filesystem::path& dir) {
   const io::TensorInfo* t = store.find(part.name);
   const bool quant_part = part.part != TensorPart::Whole;
   if (!t) {
@@ -89,7 +90,7 @@ const io::TensorInfo& checked_tensor(const io::TensorStore& store, const TensorS
          ")");
   }
   // A per-tensor scale may be stored as [1], [] or any other one-element shape.
-  const bool one_element_scale = part.part == TensorPart::QuantScale && quant.strategy == ScaleStrategy::Tensor;
+  const bool one_element_scale = part.part == TensorPart::QuantScale && group->strategy == ScaleStrategy::Tensor;
   if (one_element_scale ? t->numel() != 1 : t->shape != part.shape) {
     fail(t->file.string(), ": tensor '", part.name, "': expected shape ", shape_string(part.shape),
          one_element_scale ? " (one element, strategy \"tensor\")" : "",
@@ -107,15 +108,15 @@ const io::TensorInfo& checked_tensor(const io::TensorStore& store, const TensorS
 
 // Scales as f32 [rows, groups_per_row], writable: in place when stored so, else a widened copy
 // (a per-tensor scale repeated for every row).
-float* bind_scales(BambaWeights& w, const io::TensorInfo& t, int64_t rows, const QuantConfig& quant) {
-  const bool in_place = t.dtype == DType::F32 && quant.strategy != ScaleStrategy::Tensor &&
+float* bind_scales(BambaWeights& w, const io::TensorInfo& t, int64_t rows, const QuantGroup& scheme) {
+  const bool in_place = t.dtype == DType::F32 && scheme.strategy != ScaleStrategy::Tensor &&
                         reinterpret_cast<uintptr_t>(t.data) % alignof(float) == 0;
   if (in_place) {
     w.bytes += int64_t(t.nbytes);
     return reinterpret_cast<float*>(w.store.writable(t));
   }
   std::vector<float> scales = widen(t);
-  if (quant.strategy == ScaleStrategy::Tensor) scales.assign(size_t(rows), scales[0]);
+  if (scheme.strategy == ScaleStrategy::Tensor) scales.assign(size_t(rows), scales[0]);
   for (float s : scales) {
     if (!std::isfinite(s)) fail(t.file.string(), ": tensor '", t.name, "' holds a non-finite scale ", s);
   }
@@ -171,13 +172,13 @@ kernels::Matrix convert_fp8(BambaWeights& w, const io::TensorInfo& t, const io::
 
 // The matrix of a quantized weight from its stored parts (values, scale[, shape]).
 kernels::Matrix bind_quantized(BambaWeights& w, const TensorSpec& spec, const std::vector<const io::TensorInfo*>& parts,
-                               const QuantConfig& quant) {
+                               const QuantConfig& quant, const QuantGroup& scheme) {
   const int64_t rows = spec.shape[0], cols = spec.shape[1];
   const io::TensorInfo& values = *parts[0];
   const io::TensorInfo& scale = *parts[1];
   if (quant.format == WeightFormat::Fp8) return convert_fp8(w, values, scale);
-  float* scales = bind_scales(w, scale, rows, quant);
-  const int64_t group = quant.strategy == ScaleStrategy::Group ? quant.group_size : cols;
+  float* scales = bind_scales(w, scale, rows, scheme);
+  const int64_t group = cols / scheme.groups_per_row(cols);
   switch (quant.format) {
     case WeightFormat::Int8:
       w.bytes += int64_t(values.nbytes);
@@ -262,14 +263,15 @@ BambaWeights load_bamba_weights(const ModelConfig& config, io::TensorStore store
     } catch (const Error& e) {
       fail(dir.string(), ": ", e.what());
     }
+    const QuantGroup* group = quant_group(spec, config.quant);
     std::vector<const io::TensorInfo*> found;
     for (const TensorSpec& part : parts) {
       expected.insert(part.name);
-      found.push_back(&checked_tensor(w.store, part, config.quant, dir));
+      found.push_back(&checked_tensor(w.store, part, config.quant, group, dir));
     }
     const Binding b = bind(w, spec);
     if (parts.size() > 1) {
-      *b.matrix = bind_quantized(w, spec, found, config.quant);
+      *b.matrix = bind_quantized(w, spec, found, config.quant, *group);
     } else if (spec.keep == TensorKeep::Mapped) {
       *b.matrix = as_matrix(*found[0]);
       w.bytes += int64_t(found[0]->nbytes);

@@ -85,9 +85,14 @@ int main(int argc, char** argv) {
     const fs::path out = scratch.path() / type;
     const CommandResult q = run_command({bamba, "quantize", "-m", tiny.string(), "--out", out.string(), "--type", type});
     check(q.exit_code == 0, std::string("quantize ") + type + ": " + q.describe());
-    const std::string compute = info_json(bamba, {"-m", out.string()})["weight_compute"];
+    const nlohmann::json info = info_json(bamba, {"-m", out.string()});
+    const std::string compute = info["weight_compute"];
     check(compute.find(std::string("activations to ") + activations + " columns") != std::string::npos,
           std::string(type) + " weight_compute: " + compute);
+    // The embeddings and lm_head take their own scales.
+    const std::string format = info["weight_format"];
+    check(format.find("; scale per group of 32 (Embedding, lm_head)") != std::string::npos,
+          std::string(type) + " weight_format: " + format);
   }
   return 0;
 }

@@ -6,10 +6,10 @@
 // s32): the bytes of each 4-column step split into two registers of sign-extended words —
 // columns (0, 2) and (1, 3) of every row — by two shifts, and the activations are stored in
 // that order. F32 mode: each column's 16 weights are shifted out of the register, widened to
-// f32 and FMA'd with the exact activations, one scale per group. A vector register holds 4 columns of the 16 rows of a
-// block, so a GEMV streams each block contiguously and the 16 results land in one register:
-// no horizontal sums. Two row blocks share every activation broadcast; up to kMTile
-// activation rows share every weight load.
+// f32 and FMA'd with the exact activations, one scale per group. A vector register holds 4
+// columns of the 16 rows of a block, so a GEMV streams each block contiguously and the 16
+// results land in one register: no horizontal sums. Two row blocks share every activation
+// broadcast; up to kMTile activation rows share every weight load.
 #include <immintrin.h>
 
 #include <cstring>
