@@ -16,11 +16,17 @@ constexpr int64_t kCalibrationChunk = 256;
 
 class InputCollector final : public LinearInputObserver {
  public:
-  explicit InputCollector(const Model& model) : model_(model) {}
+  InputCollector(const Model& model, const std::function<bool(const std::string&)>& wanted)
+      : model_(model), wanted_(wanted) {}
 
   void observe(const kernels::Matrix& weight, const float* x, int64_t rows, int64_t cols) override {
     const std::string name = model_.matrix_name(weight);
     if (name.empty()) fail("internal: calibration saw a matrix the model does not name");
+    if (wanted_ && !wanted_(name)) {
+      // The next Linear shares nothing with it (activation buffers are reused across layers).
+      last_x_ = nullptr;
+      return;
+    }
     std::shared_ptr<LinearInputs>& inputs = inputs_[name];
     // Consecutive Linears over the same activations (q/k/v, gate/up) share their rows.
     const bool same_activations = x == last_x_ && rows == last_rows_ && cols == last_cols_;
@@ -50,6 +56,7 @@ class InputCollector final : public LinearInputObserver {
 
  private:
   const Model& model_;
+  const std::function<bool(const std::string&)>& wanted_;
   std::map<std::string, std::shared_ptr<LinearInputs>> inputs_;
   const float* last_x_ = nullptr;
   int64_t last_rows_ = 0, last_cols_ = 0;
@@ -59,7 +66,8 @@ class InputCollector final : public LinearInputObserver {
 }  // namespace
 
 CalibrationInputs collect_linear_inputs(Model& model, std::span<const std::vector<int32_t>> sequences,
-                                        ThreadPool& pool, const std::function<void(int64_t, int64_t)>& progress) {
+                                        ThreadPool& pool, const std::function<bool(const std::string&)>& wanted,
+                                        const std::function<void(int64_t, int64_t)>& progress) {
   const ModelConfig& config = model.config();
   int64_t longest = 0, total = 0, done = 0;
   for (const std::vector<int32_t>& seq : sequences) {
@@ -70,7 +78,7 @@ CalibrationInputs collect_linear_inputs(Model& model, std::span<const std::vecto
   options.max_sequences = 1;
   options.kv_block_count = (longest + 15) / 16 + 1;
   StateCache cache(config, options);
-  InputCollector collector(model);
+  InputCollector collector(model, wanted);
   model.set_linear_observer(&collector);
   std::vector<float> logits;
   try {

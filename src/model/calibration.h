@@ -29,11 +29,13 @@ struct LinearInputs {
 using CalibrationInputs = std::map<std::string, std::shared_ptr<const LinearInputs>>;
 
 // Runs `model` over each sequence (token ids, fresh state each, in prompt chunks) and
-// collects the input of every Linear, including the head over every position. Errors for
-// a token outside the vocabulary or a sequence longer than the model's positions.
-// `progress(tokens done, tokens in all)`, when given, follows each forward call.
+// collects the input of every Linear whose weight name `wanted` accepts (every one when it
+// is empty), including the head over every position. Errors for a token outside the
+// vocabulary or a sequence longer than the model's positions. `progress(tokens done, tokens
+// in all)`, when given, follows each forward call.
 [[nodiscard]] CalibrationInputs collect_linear_inputs(Model& model, std::span<const std::vector<int32_t>> sequences,
                                                       ThreadPool& pool,
+                                                      const std::function<bool(const std::string&)>& wanted = {},
                                                       const std::function<void(int64_t, int64_t)>& progress = {});
 
 }  // namespace bamba

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <map>
 #include <optional>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -211,10 +212,17 @@ void quantize_checkpoint(const std::filesystem::path& in_dir, const std::filesys
   const io::TensorStore store = io::TensorStore::open_dir(in_dir);
   CalibrationInputs calibration;
   if (!options.calibration.empty()) {
+    // Only the inputs of weights that GPTQ rounds: quantized ones other than the embeddings.
+    std::set<std::string, std::less<>> rounded;
+    for (const TensorSpec& spec : bamba_tensor_list(config)) {
+      if (spec.role != TensorRole::Embedding && quant_group(spec, quant)) rounded.insert(spec.name);
+    }
     const std::unique_ptr<Model> model = Model::load(in_dir, {});
-    calibration = collect_linear_inputs(*model, options.calibration, pool, [&](int64_t done, int64_t total) {
-      if (progress) progress(QuantizePhase::Calibrating, done, total);
-    });
+    calibration = collect_linear_inputs(
+        *model, options.calibration, pool, [&](const std::string& name) { return rounded.count(name) > 0; },
+        [&](int64_t done, int64_t total) {
+          if (progress) progress(QuantizePhase::Calibrating, done, total);
+        });
   }
   // The GPTQ factor of the weight whose values are being written (scales are not affected),
   // kept for the next weights that multiply the same inputs (q/k/v, gate/up).

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <random>
 
@@ -180,6 +181,30 @@ TEST(Quantize, CalibrationIsRecordedAndChecked) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("calibration sequence 0, tokens from 0: batch token 2: id 512 is outside the vocabulary"), std::string::npos) << e.what();
   }
+}
+
+// Calibration keeps only the inputs of weights GPTQ rounds; the others' rounding does not
+// change when some weights stay float (q_proj kept: k_proj and v_proj, which share its input,
+// still get theirs; down_proj kept: the next layer's in_proj does not inherit gate/up's).
+TEST(Quantize, CalibrationSkipsKeptWeights) {
+  const auto calibration = calibration_sequences(512, 2, 64);
+  TempDir all_tmp, kept_tmp;
+  const std::filesystem::path all = quantize("tiny-a", all_tmp, {WeightFormat::Int8, 0, {}, calibration});
+  const std::filesystem::path kept =
+      quantize("tiny-a", kept_tmp, {WeightFormat::Int8, 0, {"q_proj", "feed_forward.down_proj"}, calibration});
+  const auto a = io::SafetensorsFile::open(all / "model.safetensors");
+  const auto k = io::SafetensorsFile::open(kept / "model.safetensors");
+  int compared = 0;
+  for (const io::TensorInfo& t : k->tensors()) {
+    if (t.dtype != DType::I8) continue;
+    const io::TensorInfo* same = a->find(t.name);
+    ASSERT_NE(same, nullptr) << t.name;
+    ASSERT_EQ(t.nbytes, same->nbytes) << t.name;
+    EXPECT_EQ(std::memcmp(t.data, same->data, t.nbytes), 0) << t.name;
+    ++compared;
+  }
+  EXPECT_GT(compared, 10);
+  EXPECT_EQ(k->find("model.layers.1.self_attn.q_proj.weight")->dtype, DType::BF16);
 }
 
 TEST(Quantize, Int4LoadsAndStaysClose) {
