@@ -138,8 +138,10 @@ TEST(Quantize, Int8KeepsGoldenTop1) {
     cases.push_back({model, 0, -1, MathMode::BF16, false, 0.95});
     cases.push_back({model, 0, -1, MathMode::F32, false, 0.95});
     cases.push_back({model, 0, 0, MathMode::BF16, false, b ? 0.93 : 0.95});
-    cases.push_back({model, 32, -1, MathMode::BF16, false, 0.95});
-    cases.push_back({model, 0, -1, MathMode::BF16, true, 0.95});
+    // tiny-b measures 274 and 275 of 287 here, one or two positions above 95 %: near-ties
+    // that the float paths of another CPU (AMX, say) may flip, so these hold to 94 %.
+    cases.push_back({model, 32, -1, MathMode::BF16, false, b ? 0.94 : 0.95});
+    cases.push_back({model, 0, -1, MathMode::BF16, true, b ? 0.94 : 0.95});
   }
   for (const char* model : {"tiny-a", "tiny-b"}) {
     print(std::string(model) + " float weights, bf16 math", golden_agreement(model_dir(model), model, MathMode::BF16));
