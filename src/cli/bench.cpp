@@ -83,6 +83,17 @@ struct Config {
   int64_t prompt = 0, decode = 0, depth = 0, batch = 1;
 };
 
+// The --dtype name of a folder's quantized weights ("int8", "q4", "fp8"), or `float_dtype`.
+std::string stored_weights_name(const QuantConfig& quant, const std::string& float_dtype) {
+  switch (quant.format) {
+    case WeightFormat::Int8: return "int8";
+    case WeightFormat::Int4: return "q4";
+    case WeightFormat::Fp8: return "fp8";
+    case WeightFormat::Float: break;
+  }
+  return float_dtype;
+}
+
 // CPU seconds this process has used (all threads).
 double cpu_seconds() {
   rusage usage{};
@@ -362,8 +373,10 @@ int run_bench(const BenchFlags& flags) {
       source = flags.model_dir;
       model = Model::load(resolve_model_dir(flags.model_dir), load);
     }
+    // A folder's weights are as stored: its quantization format, or floats used per --dtype.
+    const std::string weights = flags.synthetic.empty() ? stored_weights_name(model->config().quant, dtype) : dtype;
     if (!flags.json) {
-      std::printf("%s, %s weights, %.2f GB, %d threads, kernels %s, medians of %d\n", source.c_str(), dtype.c_str(),
+      std::printf("%s, %s weights, %.2f GB, %d threads, kernels %s, medians of %d\n", source.c_str(), weights.c_str(),
                   double(model->weight_bytes()) * 1e-9, pool.size(),
                   std::string(kernels::isa_name(kernels::active_isa())).c_str(), flags.reps);
     }
@@ -375,7 +388,7 @@ int run_bench(const BenchFlags& flags) {
           for (int64_t decode : decodes) {
             nlohmann::json r = run_config(bench, {prompt, decode, depth, batch}, flags.reps, pool.size());
             r["model"] = source;
-            r["dtype"] = dtype;
+            r["dtype"] = weights;
             r["kv_dtype"] = cache_dtype_name(bench.kv_dtype());
             r["state_dtype"] = cache_dtype_name(bench.state_dtype());
             r["threads"] = pool.size();

@@ -1,10 +1,11 @@
 // Checks `bamba bench` on random weights with a tiny checkpoint's shape: the flags and the
 // --json fields the speed issue spells out (one object per configuration, in the order of
 // the comma lists), several --dtype models measured in turn in one process, and --roofline
-// printed first with the results as fractions of it.
+// printed first with the results as fractions of it; a quantized folder reports its type.
 //
 // usage: bench_check BAMBA TINY_CONFIG_JSON
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "run_command.h"
+#include "scratch_folder.h"
 
 using namespace bamba::testing;
 
@@ -88,6 +90,16 @@ int main(int argc, char** argv) {
   }
   check(number(roof[1], "decode_fraction_of_read_bandwidth") > 0 && number(roof[1], "prompt_fraction_of_peak_bf16") > 0,
         "no fractions of the roofline: " + roof[1].dump());
+
+  // A quantized folder (-m) reports its stored weight type.
+  const ScratchFolder scratch;
+  const std::string folder = (scratch.path() / "int8").string();
+  const CommandResult q = run_command(
+      {bamba, "quantize", "-m", std::filesystem::path(config).parent_path().string(), "--out", folder, "--type", "int8"});
+  check(q.exit_code == 0, "quantize failed: " + q.describe());
+  const std::vector<nlohmann::json> stored =
+      json_lines({bamba, "bench", "-m", folder, "-p", "4", "-n", "2", "--reps", "1", "--threads", "2", "--json"});
+  check(stored.size() == 1 && stored[0].value("dtype", "") == "int8", "a quantized folder's dtype: " + stored[0].dump());
 
   // Text output.
   const CommandResult text =
