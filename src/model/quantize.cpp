@@ -212,7 +212,9 @@ void quantize_checkpoint(const std::filesystem::path& in_dir, const std::filesys
   const io::TensorStore store = io::TensorStore::open_dir(in_dir);
   CalibrationInputs calibration;
   if (!options.calibration.empty()) {
-    // Only the inputs of weights that GPTQ rounds: quantized ones other than the embeddings.
+    // Only the inputs of weights that GPTQ rounds: quantized ones other than the embeddings,
+    // which round to nearest (a looked-up row has no input to calibrate with, and a head tied
+    // to them would trade the lookup's accuracy for its own).
     std::set<std::string, std::less<>> rounded;
     for (const TensorSpec& spec : bamba_tensor_list(config)) {
       if (spec.role != TensorRole::Embedding && quant_group(spec, quant)) rounded.insert(spec.name);
@@ -284,10 +286,9 @@ void quantize_checkpoint(const std::filesystem::path& in_dir, const std::filesys
         const int64_t row_bytes = quantized_row_bytes(quant.format, cols), groups = item.group->groups_per_row(cols);
         const bool want_values = item.part.part == TensorPart::QuantValues;
         const GptqFactor* gptq = nullptr;
-        // Embeddings round to nearest: a looked-up row has no input to calibrate with, and a
-        // head tied to them would trade the lookup's accuracy for its own.
+        // Calibration holds inputs only for the weights GPTQ rounds.
         const auto inputs = calibration.find(src.name);
-        if (want_values && inputs != calibration.end() && item.part.role != TensorRole::Embedding) {
+        if (want_values && inputs != calibration.end()) {
           const LinearInputs& x = *inputs->second;
           if (factor_of != &x) {
             factor = gptq_factor(x.values.data(), x.rows, x.cols, pool);
